@@ -1,0 +1,432 @@
+/* auth0.apiv2.core: the bytes behind auth0.apiv2 (private; users require auth0.apiv2.*).
+   The only file that talks to Lua. Misuse raises; data failures return nil, reason. */
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+
+#include "compat.h"
+#include "b64url.h"
+#include "hmac.h"
+#include "json_check.h"
+#include "json_escape.h"
+#include "randpool.h"
+
+#define APIV2_VERSION "0.1.0"
+
+#define KEY_MT "auth0.apiv2.key"
+#define POOL_MT "auth0.apiv2.randpool"
+
+/* Tokens longer than this are refused by every verifier of ours: never make one. */
+#define TOKEN_MAX 8192
+/* Base64url of the fixed header {"typ":"JWT","alg":"HS256"}, the reference generator's bytes. */
+static const char HEADER_B64[] = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9";
+#define HEADER_B64_LEN (sizeof HEADER_B64 - 1)
+#define MAC_B64_LEN 43
+
+typedef struct {
+    apiv2_hmac *hmac;             /* NULL once wiped */
+    size_t keylen;
+} key_object;
+
+typedef struct {
+    apiv2_randpool *pool;
+} pool_object;
+
+/* Pushes nil and "<what>: <OpenSSL's reason>" and clears the error queue; never key bytes. */
+static int push_ssl_error(lua_State *L, const char *what) {
+    unsigned long e = ERR_get_error();
+    const char *reason = e ? ERR_reason_error_string(e) : NULL;
+    ERR_clear_error();
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", what, reason ? reason : "openssl failure");
+    return 2;
+}
+
+/* A string argument without Lua's number-to-string coercion (secrets and tokens are text). */
+static const char *check_bytes(lua_State *L, int arg, size_t *len) {
+    if (lua_type(L, arg) != LUA_TSTRING)
+        luaL_argerror(L, arg, lua_pushfstring(L, "string expected, got %s", luaL_typename(L, arg)));
+    return lua_tolstring(L, arg, len);
+}
+
+/* ---------------------------------------------------------------- key objects */
+
+static key_object *check_key(lua_State *L, int arg) {
+    key_object *k = (key_object *)luaL_checkudata(L, arg, KEY_MT);
+    if (k->hmac == NULL) luaL_argerror(L, arg, "key has been wiped");
+    return k;
+}
+
+/* core.key(secret, encoding): encoding "base64" (either alphabet, optional padding) or "raw".
+   The decoded bytes live only in a C buffer that is cleansed before returning. */
+static int core_key(lua_State *L) {
+    size_t n, keylen = 0;
+    const char *secret = check_bytes(L, 1, &n);
+    static const char *const encodings[] = { "base64", "raw", NULL };
+    int encoding = luaL_checkoption(L, 2, "base64", encodings);
+    key_object *k;
+    unsigned char *decoded = NULL;
+    const unsigned char *key_bytes = (const unsigned char *)secret;
+
+    /* Metatable first, so the __gc can run whatever happens next. */
+    k = (key_object *)apiv2_newudata(L, sizeof *k);
+    k->hmac = NULL;
+    k->keylen = 0;
+    luaL_getmetatable(L, KEY_MT);
+    lua_setmetatable(L, -2);
+
+    if (encoding == 0) {
+        decoded = (unsigned char *)OPENSSL_malloc(B64URL_DECODED_MAX(n) + 1);
+        if (decoded == NULL) return push_ssl_error(L, "key");
+        if (!b64_secret_decode(secret, n, decoded, &keylen)) {
+            OPENSSL_clear_free(decoded, B64URL_DECODED_MAX(n) + 1);
+            lua_pushnil(L);
+            lua_pushliteral(L, "secret is not base64 or base64url text");
+            return 2;
+        }
+        key_bytes = decoded;
+    } else {
+        keylen = n;
+    }
+    k->hmac = apiv2_hmac_new(key_bytes, keylen);
+    k->keylen = keylen;
+    if (decoded != NULL) OPENSSL_clear_free(decoded, B64URL_DECODED_MAX(n) + 1);
+    if (k->hmac == NULL) return push_ssl_error(L, "key");
+    return 1;
+}
+
+/* core.is_key(v) -> whether v is a key object (live or wiped). */
+static int core_is_key(lua_State *L) {
+    int is_key = 0;
+    if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {
+        luaL_getmetatable(L, KEY_MT);
+        is_key = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+    }
+    lua_pushboolean(L, is_key);
+    return 1;
+}
+
+static int key_wipe(lua_State *L) {
+    key_object *k = (key_object *)luaL_checkudata(L, 1, KEY_MT);
+    apiv2_hmac_free(k->hmac);   /* OpenSSL cleanses the key schedule */
+    k->hmac = NULL;
+    return 0;
+}
+
+static int key_tostring(lua_State *L) {
+    key_object *k = (key_object *)luaL_checkudata(L, 1, KEY_MT);
+    if (k->hmac == NULL)
+        lua_pushliteral(L, "auth0.apiv2.key (wiped)");
+    else
+        lua_pushfstring(L, "auth0.apiv2.key (%d bytes)", (int)k->keylen);
+    return 1;
+}
+
+static int key_length(lua_State *L) {
+    key_object *k = check_key(L, 1);
+    lua_pushinteger(L, (lua_Integer)k->keylen);
+    return 1;
+}
+
+/* key:mac(data) -> the 32-byte HMAC-SHA256 of data. */
+static int key_mac(lua_State *L) {
+    key_object *k = check_key(L, 1);
+    size_t n;
+    const char *data = check_bytes(L, 2, &n);
+    unsigned char mac[APIV2_MAC_LEN];
+    if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)data, n, NULL, 0, mac))
+        return push_ssl_error(L, "mac");
+    lua_pushlstring(L, (const char *)mac, sizeof mac);
+    OPENSSL_cleanse(mac, sizeof mac);
+    return 1;
+}
+
+/* key:sign(payload_json) -> the compact HS256 token with the reference generator's header.
+   The token is assembled in one buffer and pushed once: no intermediate Lua strings. */
+static int key_sign(lua_State *L) {
+    key_object *k = check_key(L, 1);
+    size_t plen, blen, total;
+    const char *payload = check_bytes(L, 2, &plen);
+    unsigned char mac[APIV2_MAC_LEN];
+    char stack_buf[TOKEN_MAX];
+    char *buf = stack_buf;
+
+    blen = b64url_encoded_len(plen);
+    if (plen > TOKEN_MAX || blen > TOKEN_MAX - HEADER_B64_LEN - 2 - MAC_B64_LEN) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "token too long");
+        return 2;
+    }
+    total = HEADER_B64_LEN + 1 + blen + 1 + MAC_B64_LEN;
+    memcpy(buf, HEADER_B64, HEADER_B64_LEN);
+    buf[HEADER_B64_LEN] = '.';
+    b64url_encode((const unsigned char *)payload, plen, buf + HEADER_B64_LEN + 1);
+    if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)buf, HEADER_B64_LEN + 1 + blen,
+                        NULL, 0, mac))
+        return push_ssl_error(L, "sign");
+    buf[HEADER_B64_LEN + 1 + blen] = '.';
+    b64url_encode(mac, sizeof mac, buf + HEADER_B64_LEN + 2 + blen);
+    OPENSSL_cleanse(mac, sizeof mac);
+    lua_pushlstring(L, buf, total);
+    return 1;
+}
+
+/* key:verify(signing_input, signature) -> true when signature (raw bytes) is the MAC of
+   signing_input; compared in constant time after a length check. */
+static int key_verify(lua_State *L) {
+    key_object *k = check_key(L, 1);
+    size_t n, siglen;
+    const char *input = check_bytes(L, 2, &n);
+    const char *sig = check_bytes(L, 3, &siglen);
+    unsigned char mac[APIV2_MAC_LEN];
+    int ok;
+    if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)input, n, NULL, 0, mac))
+        return push_ssl_error(L, "verify");
+    ok = siglen == sizeof mac && CRYPTO_memcmp(mac, sig, sizeof mac) == 0;
+    OPENSSL_cleanse(mac, sizeof mac);
+    lua_pushboolean(L, ok);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- random pool */
+
+static apiv2_randpool *upvalue_pool(lua_State *L) {
+    pool_object *p = (pool_object *)lua_touserdata(L, lua_upvalueindex(1));
+    return p->pool;
+}
+
+static int pool_gc(lua_State *L) {
+    pool_object *p = (pool_object *)luaL_checkudata(L, 1, POOL_MT);
+    apiv2_randpool_free(p->pool);
+    p->pool = NULL;
+    return 0;
+}
+
+/* core.random(n) -> n bytes (1..256) from this state's fork-safe pool. */
+static int core_random(lua_State *L) {
+    lua_Integer n = luaL_checkinteger(L, 1);
+    unsigned char buf[APIV2_RANDPOOL_MAX_TAKE];
+    luaL_argcheck(L, n > 0 && n <= (lua_Integer)sizeof buf, 1, "size must be 1..256");
+    if (!apiv2_randpool_take(upvalue_pool(L), buf, (size_t)n))
+        return push_ssl_error(L, "random");
+    lua_pushlstring(L, (const char *)buf, (size_t)n);
+    OPENSSL_cleanse(buf, sizeof buf);
+    return 1;
+}
+
+/* core.jti() -> 128 random bits as 32 lower-case hex characters. */
+static int core_jti(lua_State *L) {
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[16];
+    char text[32];
+    size_t i;
+    if (!apiv2_randpool_take(upvalue_pool(L), raw, sizeof raw))
+        return push_ssl_error(L, "random");
+    for (i = 0; i < sizeof raw; i++) {
+        text[2 * i] = hex[raw[i] >> 4];
+        text[2 * i + 1] = hex[raw[i] & 15];
+    }
+    lua_pushlstring(L, text, sizeof text);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- bytes */
+
+/* Sized results: length first (overflow-checked), then filled in chunks through a luaL_Buffer,
+   since Lua 5.1 and LuaJIT lack luaL_buffinitsize. */
+#define CHUNK_IN 768   /* input bytes per encode chunk: a multiple of 3 */
+
+static int core_b64url_encode(lua_State *L) {
+    size_t n, i, step;
+    const char *s = check_bytes(L, 1, &n);
+    char out[CHUNK_IN / 3 * 4];
+    luaL_Buffer b;
+    if (n && b64url_encoded_len(n) == 0) return luaL_error(L, "b64url_encode: input too large");
+    luaL_buffinit(L, &b);
+    for (i = 0; i < n; i += step) {
+        step = n - i < CHUNK_IN ? n - i : CHUNK_IN;
+        b64url_encode((const unsigned char *)s + i, step, out);
+        luaL_addlstring(&b, out, b64url_encoded_len(step));
+    }
+    luaL_pushresult(&b);
+    return 1;
+}
+
+static int push_decoded(lua_State *L, const char *s, size_t n,
+                        int (*decode)(const char *, size_t, unsigned char *, size_t *),
+                        const char *failure) {
+    size_t outlen = 0;
+    unsigned char stack_buf[1024];
+    unsigned char *out = stack_buf;
+    int ok;
+    if (B64URL_DECODED_MAX(n) > sizeof stack_buf)
+        out = (unsigned char *)apiv2_newudata(L, B64URL_DECODED_MAX(n));   /* GC'd scratch */
+    ok = decode(s, n, out, &outlen);
+    if (!ok) {
+        lua_pushnil(L);
+        lua_pushstring(L, failure);
+        return 2;
+    }
+    lua_pushlstring(L, (const char *)out, outlen);
+    return 1;
+}
+
+/* core.b64url_decode(s) -> bytes, or nil, "invalid base64url" (strict: the token rules). */
+static int core_b64url_decode(lua_State *L) {
+    size_t n;
+    const char *s = check_bytes(L, 1, &n);
+    return push_decoded(L, s, n, b64url_decode, "invalid base64url");
+}
+
+/* core.secret_decode(s) -> bytes, or nil, reason (the looser secret rules; for tests). */
+static int core_secret_decode(lua_State *L) {
+    size_t n;
+    const char *s = check_bytes(L, 1, &n);
+    return push_decoded(L, s, n, b64_secret_decode, "secret is not base64 or base64url text");
+}
+
+/* core.equals(a, b) -> whether two strings are equal, in time independent of their contents. */
+static int core_equals(lua_State *L) {
+    size_t na, nb;
+    const char *a = check_bytes(L, 1, &na);
+    const char *b = check_bytes(L, 2, &nb);
+    lua_pushboolean(L, na == nb && CRYPTO_memcmp(a, b, na) == 0);
+    return 1;
+}
+
+/* core.hmac_sha256(key, data) -> 32 bytes, OpenSSL's one-shot HMAC() (vectors, differential). */
+static int core_hmac_sha256(lua_State *L) {
+    size_t kn, dn;
+    const char *key = check_bytes(L, 1, &kn);
+    const char *data = check_bytes(L, 2, &dn);
+    unsigned char mac[APIV2_MAC_LEN];
+    if (!apiv2_hmac_oneshot((const unsigned char *)key, kn, (const unsigned char *)data, dn, mac))
+        return push_ssl_error(L, "hmac");
+    lua_pushlstring(L, (const char *)mac, sizeof mac);
+    OPENSSL_cleanse(mac, sizeof mac);
+    return 1;
+}
+
+/* core.json_string(s) -> s as a quoted JSON string (JSON.stringify's escaping), or
+   nil, "invalid utf8" when s is not UTF-8 text. */
+static int core_json_string(lua_State *L) {
+    size_t n, len, i, step;
+    int overflow;
+    const char *s = check_bytes(L, 1, &n);
+    char out[6 * 128];
+    luaL_Buffer b;
+    if (!apiv2_utf8_valid(s, n)) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "invalid utf8");
+        return 2;
+    }
+    len = json_escaped_len(s, n, &overflow);
+    if (overflow || len > (size_t)-1 - 2) return luaL_error(L, "json_string: input too large");
+    luaL_buffinit(L, &b);
+    luaL_addchar(&b, '"');
+    for (i = 0; i < n; i += step) {
+        step = n - i < 128 ? n - i : 128;
+        json_escape(s + i, step, out);
+        luaL_addlstring(&b, out, json_escaped_len(s + i, step, &overflow));
+    }
+    luaL_addchar(&b, '"');
+    luaL_pushresult(&b);
+    return 1;
+}
+
+/* core.json_check(s) -> true, or nil, reason when s is not one strict RFC 8259 JSON text
+   (UTF-8, no duplicate member names at any depth, nesting at most 64). */
+static int core_json_check(lua_State *L) {
+    size_t n;
+    const char *s = check_bytes(L, 1, &n);
+    const char *reason = NULL;
+    if (apiv2_json_check(s, n, &reason) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, reason ? reason : "invalid json");
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- module */
+
+static const luaL_Reg KEY_METHODS[] = {
+    { "length", key_length },
+    { "mac", key_mac },
+    { "sign", key_sign },
+    { "verify", key_verify },
+    { "wipe", key_wipe },
+    { NULL, NULL }
+};
+
+static const luaL_Reg CORE_FUNCTIONS[] = {
+    { "b64url_decode", core_b64url_decode },
+    { "b64url_encode", core_b64url_encode },
+    { "equals", core_equals },
+    { "hmac_sha256", core_hmac_sha256 },
+    { "json_check", core_json_check },
+    { "is_key", core_is_key },
+    { "json_string", core_json_string },
+    { "key", core_key },
+    { "key_sign", key_sign },
+    { "secret_decode", core_secret_decode },
+    { NULL, NULL }
+};
+
+/* Functions that draw from this state's random pool, which they hold as their upvalue. */
+static const luaL_Reg POOL_FUNCTIONS[] = {
+    { "jti", core_jti },
+    { "random", core_random },
+    { NULL, NULL }
+};
+
+static void create_key_metatable(lua_State *L) {
+    luaL_newmetatable(L, KEY_MT);
+    apiv2_newlib(L, KEY_METHODS);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, key_wipe);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, key_wipe);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, key_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushliteral(L, KEY_MT);
+    lua_setfield(L, -2, "__name");
+    lua_pushboolean(L, 0);                /* getmetatable(key) cannot reach the methods */
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+}
+
+static void register_pool_functions(lua_State *L) {
+    const luaL_Reg *r;
+    pool_object *p = (pool_object *)apiv2_newudata(L, sizeof *p);
+    p->pool = NULL;
+    luaL_newmetatable(L, POOL_MT);
+    lua_pushcfunction(L, pool_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    p->pool = apiv2_randpool_new();
+    if (p->pool == NULL) luaL_error(L, "auth0.apiv2.core: cannot allocate the random pool");
+    for (r = POOL_FUNCTIONS; r->name != NULL; r++) {
+        lua_pushvalue(L, -1);
+        lua_pushcclosure(L, r->func, 1);
+        lua_setfield(L, -3, r->name);
+    }
+    lua_pop(L, 1);
+}
+
+LUALIB_API int luaopen_auth0_apiv2_core(lua_State *L);
+
+LUALIB_API int luaopen_auth0_apiv2_core(lua_State *L) {
+    create_key_metatable(L);
+    apiv2_newlib(L, CORE_FUNCTIONS);
+    register_pool_functions(L);
+    lua_pushliteral(L, APIV2_VERSION);
+    lua_setfield(L, -2, "_VERSION");
+    lua_pushinteger(L, TOKEN_MAX);
+    lua_setfield(L, -2, "TOKEN_MAX");
+    return 1;
+}

@@ -1,0 +1,151 @@
+--- JSON for auth0.apiv2: a deterministic encoder whose bytes equal ECMAScript's
+-- `JSON.stringify` for the same values (object keys sorted by bytes at every depth), and the
+-- decoder adapter (lua-cjson's `cjson.safe`).
+local core = require "auth0.apiv2.core"
+
+local M = {}
+
+local type, pairs, ipairs, next, tostring, tonumber = type, pairs, ipairs, next, tostring, tonumber
+local format, byte, sub, rep = string.format, string.byte, string.sub, string.rep
+local floor, huge = math.floor, math.huge
+local concat, sort = table.concat, table.sort
+local json_string = core.json_string
+local math_type = math.type   -- nil before Lua 5.3
+
+local has_cjson, cjson = pcall(require, "cjson.safe")
+
+--- The JSON `null` (lua-cjson's when it is installed).
+M.null = has_cjson and cjson.null or setmetatable({}, { __tostring = function() return "null" end })
+--- Encodes as `[]`: a plain empty table encodes as `{}`.
+M.empty_array = setmetatable({}, { __tostring = function() return "[]" end })
+
+local MAX_DEPTH = 32
+
+--- Whether a is before b comparing bytes, whatever the C locale says.
+local function bytes_less(a, b)
+    local n = #a < #b and #a or #b
+    for i = 1, n do
+        local x, y = byte(a, i), byte(b, i)
+        if x ~= y then return x < y end
+    end
+    return #a < #b
+end
+
+M.bytes_less = bytes_less
+
+-- ECMAScript Number::toString: the shortest digits that read back as x, laid out as JS does.
+local function js_number(x)
+    if x ~= x or x == huge or x == -huge then
+        return nil, "cannot encode NaN or infinity"
+    end
+    if math_type and math_type(x) == "integer" then
+        return format("%d", x)
+    end
+    if x == floor(x) and x > -2^53 and x < 2^53 then
+        return format("%d", x)       -- also turns -0 into "0", as JS does
+    end
+    local text
+    for precision = 1, 17 do
+        text = format("%." .. (precision - 1) .. "e", x)
+        if tonumber(text) == x then break end
+    end
+    local sign, int, frac, exp = text:match("^(%-?)(%d)%.?(%d*)e([-+]%d+)$")
+    local digits = (int .. frac):gsub("0+$", "")
+    local k, n = #digits, tonumber(exp) + 1
+    if k <= n and n <= 21 then
+        return sign .. digits .. rep("0", n - k)
+    elseif 0 < n and n <= 21 then
+        return sign .. sub(digits, 1, n) .. "." .. sub(digits, n + 1)
+    elseif -6 < n and n <= 0 then
+        return sign .. "0." .. rep("0", -n) .. digits
+    end
+    local e = n - 1
+    local mantissa = k == 1 and digits or (sub(digits, 1, 1) .. "." .. sub(digits, 2))
+    return sign .. mantissa .. "e" .. (e >= 0 and "+" or "-") .. (e >= 0 and e or -e)
+end
+
+M.number = js_number
+
+local encode_value
+
+local function encode_table(t, depth, path)
+    if t == M.empty_array then return "[]" end
+    if depth > MAX_DEPTH then
+        return nil, path .. ": nested deeper than " .. MAX_DEPTH .. " levels"
+    end
+    if next(t) == nil then return "{}" end
+    local count, string_keys = 0, {}
+    for k in pairs(t) do
+        count = count + 1
+        if type(k) == "string" then
+            string_keys[#string_keys + 1] = k
+        end
+    end
+    local parts = {}
+    if #string_keys == count then
+        sort(string_keys, bytes_less)
+        for i, k in ipairs(string_keys) do
+            local name, err = json_string(k)
+            if not name then return nil, path .. ": key is not UTF-8 text (" .. err .. ")" end
+            local value, verr = encode_value(t[k], depth + 1, path .. "." .. k)
+            if not value then return nil, verr end
+            parts[i] = name .. ":" .. value
+        end
+        return "{" .. concat(parts, ",") .. "}"
+    end
+    if #string_keys > 0 or #t ~= count then
+        return nil, path .. ": table is neither an array nor an object with string keys"
+    end
+    for i = 1, count do
+        local value, err = encode_value(t[i], depth + 1, path .. "[" .. i .. "]")
+        if not value then return nil, err end
+        parts[i] = value
+    end
+    return "[" .. concat(parts, ",") .. "]"
+end
+
+encode_value = function(v, depth, path)
+    local kind = type(v)
+    if kind == "string" then
+        local text, err = json_string(v)
+        if not text then return nil, path .. ": string is not UTF-8 text (" .. err .. ")" end
+        return text
+    elseif kind == "number" then
+        local text, err = js_number(v)
+        if not text then return nil, path .. ": " .. err end
+        return text
+    elseif kind == "boolean" then
+        return v and "true" or "false"
+    elseif v == M.null then
+        return "null"
+    elseif kind == "table" then
+        return encode_table(v, depth, path)
+    end
+    return nil, path .. ": cannot encode a " .. kind
+end
+
+--- Encodes a Lua value as compact JSON with sorted object keys.
+-- Arrays are tables with keys 1..n; objects have string keys only; `{}` is an empty object
+-- and `json.empty_array` an empty array.
+-- @param value the value
+-- @tparam[opt="value"] string path name used in error messages
+-- @treturn string the JSON text
+-- @treturn[2] nil
+-- @treturn[2] string what could not be encoded, and where
+function M.encode(value, path)
+    return encode_value(value, 1, path or "value")
+end
+
+--- Decodes JSON text with lua-cjson (no strictness of its own: callers check first).
+-- @tparam string text
+-- @return the value, or nil and a reason
+function M.decode(text)
+    if not has_cjson then
+        return nil, "lua-cjson is not installed"
+    end
+    local value, err = cjson.decode(text)
+    if value == nil then return nil, "invalid json: " .. tostring(err) end
+    return value
+end
+
+return M

@@ -1,0 +1,167 @@
+--- The `scopes` option of token.new: checks scope syntax and turns any accepted form into the
+-- ordered entity -> actions set that the token's `scopes` claim holds.
+local json = require "auth0.apiv2.json"
+
+local M = {}
+
+local type, pairs, ipairs, next = type, pairs, ipairs, next
+local find, match, format, gsub = string.find, string.match, string.format, string.gsub
+local concat, sort = table.concat, table.sort
+
+local ACTION = "^[a-z][a-z0-9_]*$"
+-- Entities may hold colons (a scope splits at its FIRST colon), never empty parts.
+local ENTITY_PART = "[a-z][a-z0-9_]*"
+
+local function valid_entity(entity)
+    if type(entity) ~= "string" or entity == "" then return false end
+    for part in (entity .. ":"):gmatch("(.-):") do
+        if not match(part, "^" .. ENTITY_PART .. "$") then return false end
+    end
+    return true
+end
+
+--- A value safe to show in an error: printable ASCII kept, everything else as \ddd.
+local function show(value)
+    if type(value) ~= "string" then return "(" .. type(value) .. ")" end
+    return "'" .. gsub(value, "[^%w%p ]", function(c) return format("\\%d", c:byte()) end) .. "'"
+end
+
+M.show = show
+
+--- Whether a scope's entity is one of the current_user family, which Auth0 grants only to a
+-- logged-in user's own token.
+function M.is_current_user(entity)
+    return find(entity, "current_user", 1, true) ~= nil
+end
+
+--- Splits "action:entity" at its first colon; nil when the syntax is wrong.
+function M.split(scope)
+    if type(scope) ~= "string" then return nil end
+    local action, entity = match(scope, "^([^:]*):(.*)$")
+    if not action or not match(action, ACTION) or not valid_entity(entity) then return nil end
+    return action, entity
+end
+
+-- Collects (entity, action) pairs in order of first appearance, without duplicates.
+local function new_collector()
+    local entities, by_name = {}, {}
+    local function add(entity, action)
+        local e = by_name[entity]
+        if not e then
+            e = { name = entity, actions = {}, seen = {} }
+            by_name[entity] = e
+            entities[#entities + 1] = e
+        end
+        if not e.seen[action] then
+            e.seen[action] = true
+            e.actions[#e.actions + 1] = action
+        end
+    end
+    return entities, add
+end
+
+local function is_array(t)
+    local n = 0
+    for _ in pairs(t) do n = n + 1 end
+    return n == #t
+end
+
+local function check_current_user(fname, entity, action, allow_current_user)
+    if not allow_current_user and M.is_current_user(entity) then
+        error(format("%s: scope '%s:%s' is a current_user scope: Auth0 grants it only to a "
+            .. "logged-in user's own token, never to one built by server code "
+            .. "(pass allow_current_user = true to override)", fname, action, entity), 3)
+    end
+end
+
+local function add_strings(fname, list, add, allow_current_user)
+    for i, scope in ipairs(list) do
+        local action, entity = M.split(scope)
+        if not action then
+            error(format("%s: malformed scope %s at scopes[%d]: expected action:entity in "
+                .. "lower case, e.g. read:users", fname, show(scope), i), 3)
+        end
+        check_current_user(fname, entity, action, allow_current_user)
+        add(entity, action)
+    end
+end
+
+local function add_entities(fname, map, add, allow_current_user)
+    local names = {}
+    for entity in pairs(map) do
+        if not valid_entity(entity) then
+            error(format("%s: malformed scope entity %s: expected lower case, e.g. users",
+                fname, show(entity)), 3)
+        end
+        names[#names + 1] = entity
+    end
+    sort(names, json.bytes_less)   -- a Lua table has no order: make one
+    for _, entity in ipairs(names) do
+        local actions = map[entity]
+        if type(actions) == "table" and actions.actions ~= nil then
+            if next(actions, next(actions)) ~= nil or type(actions.actions) ~= "table" then
+                error(format("%s: scopes.%s must be a list of actions or { actions = {...} }",
+                    fname, entity), 3)
+            end
+            actions = actions.actions
+        end
+        if type(actions) ~= "table" or not is_array(actions) or #actions == 0 then
+            error(format("%s: scopes.%s must be a non-empty list of actions", fname, entity), 3)
+        end
+        for _, action in ipairs(actions) do
+            if type(action) ~= "string" or not match(action, ACTION) then
+                error(format("%s: malformed action %s in scopes.%s: expected lower case, "
+                    .. "e.g. read", fname, show(action), entity), 3)
+            end
+            check_current_user(fname, entity, action, allow_current_user)
+            add(entity, action)
+        end
+    end
+end
+
+--- Normalises a scopes option.
+-- @param scopes nil, a list of "action:entity" strings, or a table entity -> list of actions
+--   (or entity -> { actions = list }); entities of that map form are sorted by name.
+-- @tparam string fname the public function named in errors
+-- @tparam boolean allow_current_user
+-- @treturn table list of { name = entity, actions = { ... } }
+-- @raise on any malformed scope or a current_user scope that is not allowed
+function M.parse(scopes, fname, allow_current_user)
+    local entities, add = new_collector()
+    if scopes == nil then return entities end
+    if type(scopes) ~= "table" then
+        error(fname .. ": scopes must be a table", 3)
+    end
+    local first = next(scopes)
+    if first == nil then return entities end
+    if type(first) == "number" or is_array(scopes) then
+        if not is_array(scopes) then
+            error(fname .. ": scopes must be either a list of scope strings or a table of entities", 3)
+        end
+        add_strings(fname, scopes, add, allow_current_user)
+    else
+        add_entities(fname, scopes, add, allow_current_user)
+    end
+    return entities
+end
+
+--- The `scopes` claim as JSON: {"entity":{"actions":["a",...]},...} in the set's order.
+function M.to_json(entities)
+    local parts = {}
+    for i, e in ipairs(entities) do
+        -- names and actions passed the syntax check: plain ASCII that needs no escaping
+        parts[i] = '"' .. e.name .. '":{"actions":["' .. concat(e.actions, '","') .. '"]}'
+    end
+    return "{" .. concat(parts, ",") .. "}"
+end
+
+--- The set as "action:entity" strings, entities in order.
+function M.to_strings(entities)
+    local out = {}
+    for _, e in ipairs(entities) do
+        for _, a in ipairs(e.actions) do out[#out + 1] = a .. ":" .. e.name end
+    end
+    return out
+end
+
+return M

@@ -1,0 +1,229 @@
+--- Auth0 APIv2 tokens: build them from scopes and sign them with the tenant's API secret.
+-- A token object holds everything but the per-signature parts (`iat`, `jti`, `exp`) already
+-- serialised, so signing it again costs little more than the HMAC.
+local core = require "auth0.apiv2.core"
+local json = require "auth0.apiv2.json"
+local scopeset = require "auth0.apiv2.scopeset"
+local clock = require "auth0.apiv2.clock"
+
+local M = {}
+
+local type, pairs, ipairs, error, setmetatable = type, pairs, ipairs, error, setmetatable
+local floor = math.floor
+local format = string.format
+local concat, sort = table.concat, table.sort
+local core_key, is_key, key_sign, new_jti = core.key, core.is_key, core.key_sign, core.jti
+local now = clock.now
+
+--- Keys under 32 bytes are refused (RFC 7518 section 3.2: an HS256 key at least as long as
+-- the hash).
+M.MIN_KEY_BYTES = 32
+
+local Token = {}
+Token.__index = Token
+
+local NEW_OPTIONS = {
+    aud = true, scopes = true, lifetime = true, iat = true, exp = true, jti = true,
+    claims = true, allow_current_user = true,
+}
+local KEY_OPTIONS = { encoding = true }
+local RESERVED_CLAIMS = { iat = true, scopes = true, jti = true, exp = true, aud = true }
+-- The largest integer every Lua number type holds exactly.
+local MAX_TIME = 2 ^ 53 - 1
+
+local function check_options(fname, opts, allowed)
+    for name in pairs(opts) do
+        if not allowed[name] then
+            error(format("%s: unknown option %s", fname, scopeset.show(name)), 3)
+        end
+    end
+end
+
+local function make_key(fname, secret, opts)
+    if type(secret) ~= "string" then
+        error(fname .. ": secret must be a string, got " .. type(secret), 3)
+    end
+    local encoding = "base64"
+    if opts ~= nil then
+        if type(opts) ~= "table" then error(fname .. ": options must be a table", 3) end
+        check_options(fname, opts, KEY_OPTIONS)
+        encoding = opts.encoding or encoding
+        if encoding ~= "base64" and encoding ~= "raw" then
+            error(fname .. ": encoding must be \"base64\" or \"raw\"", 3)
+        end
+    end
+    local key = core_key(secret, encoding)
+    if not key then
+        error(fname .. ": secret is not base64 or base64url text; for a plain-text secret use "
+            .. "token.key(secret, { encoding = \"raw\" })", 3)
+    end
+    local bytes = key:length()
+    if bytes < M.MIN_KEY_BYTES then
+        key:wipe()
+        error(format("%s: key is %d bytes, at least %d are required", fname, bytes,
+            M.MIN_KEY_BYTES), 3)
+    end
+    return key
+end
+
+--- Decodes an API secret once into a key object, for signing many tokens.
+-- The key bytes live only inside OpenSSL's HMAC state; `key:wipe()`, garbage collection and
+-- (Lua 5.4) a to-be-closed variable erase them. `tostring(key)` shows only the length.
+-- @tparam string secret the secret as Auth0 shows it: base64url (or base64) text, padding
+--   optional; with `{ encoding = "raw" }` the bytes of the string themselves
+-- @tparam[opt] table opts `encoding`: "base64" (default) or "raw"
+-- @return the key object
+-- @raise when the secret is not a string, is not base64 text, or is under 32 bytes decoded
+function M.key(secret, opts)
+    return make_key("token.key", secret, opts)
+end
+
+local function check_time(fname, name, value)
+    if value == nil then return nil end
+    if type(value) ~= "number" or value ~= floor(value) or value < 0 or value > MAX_TIME then
+        error(format("%s: %s must be a whole number of seconds since the epoch", fname, name), 3)
+    end
+    return format("%d", value)
+end
+
+local function encode_or_raise(fname, value, path)
+    local text, err = json.encode(value, path)
+    if not text then error(fname .. ": " .. err, 3) end
+    return text
+end
+
+-- The extra claims as `"name":value,` pairs, names sorted by bytes.
+local function encode_claims(fname, claims)
+    if claims == nil then return "" end
+    if type(claims) ~= "table" then error(fname .. ": claims must be a table", 3) end
+    local names = {}
+    for name in pairs(claims) do
+        if type(name) ~= "string" then
+            error(fname .. ": claims must have string names", 3)
+        end
+        if RESERVED_CLAIMS[name] then
+            error(format("%s: claims.%s is reserved; use the %s option", fname, name, name), 3)
+        end
+        names[#names + 1] = name
+    end
+    sort(names, json.bytes_less)
+    local parts = {}
+    for i, name in ipairs(names) do
+        parts[i] = encode_or_raise(fname, name, "claims") .. ":"
+            .. encode_or_raise(fname, claims[name], "claims." .. name) .. ","
+    end
+    return concat(parts)
+end
+
+--- Builds a token description; `sign` turns it into a token as often as needed.
+-- @tparam table opts
+--   `aud` (string, required): the tenant's API key (global client id);
+--   `scopes`: list of "action:entity" strings, or entity -> actions, or
+--     entity -> { actions = ... };
+--   `lifetime` (seconds): exp = iat + lifetime; no `exp` claim when absent;
+--   `iat`, `exp`, `jti`: fixed values instead of the clock and a random id;
+--   `claims`: extra claims (not iat, scopes, jti, exp, aud);
+--   `allow_current_user`: permit the current_user scopes of a user's own token.
+-- @return the token object
+-- @raise on wrong types, unknown options, a missing `aud`, malformed or current_user scopes
+function M.new(opts)
+    local fname = "token.new"
+    if type(opts) ~= "table" then error(fname .. ": options must be a table", 2) end
+    check_options(fname, opts, NEW_OPTIONS)
+    if type(opts.aud) ~= "string" or opts.aud == "" then
+        error(fname .. ": aud must be a non-empty string (the tenant's API key)", 2)
+    end
+    local allow = opts.allow_current_user
+    if allow ~= nil and type(allow) ~= "boolean" then
+        error(fname .. ": allow_current_user must be a boolean", 2)
+    end
+    local entities = scopeset.parse(opts.scopes, fname, allow)
+
+    local iat_text = check_time(fname, "iat", opts.iat)
+    local exp_text = check_time(fname, "exp", opts.exp)
+    local lifetime = opts.lifetime
+    if lifetime ~= nil then
+        if exp_text then error(fname .. ": give either exp or lifetime, not both", 2) end
+        if type(lifetime) ~= "number" or lifetime ~= floor(lifetime) or lifetime <= 0
+            or lifetime > MAX_TIME then
+            error(fname .. ": lifetime must be a positive whole number of seconds", 2)
+        end
+        lifetime = floor(lifetime)
+        if iat_text then
+            exp_text = check_time(fname, "exp", opts.iat + lifetime)
+            lifetime = nil
+        end
+    end
+    if iat_text and exp_text and opts.exp ~= nil and opts.exp <= opts.iat then
+        error(fname .. ": exp must be after iat", 2)
+    end
+    local jti_json
+    if opts.jti ~= nil then
+        if type(opts.jti) ~= "string" or opts.jti == "" then
+            error(fname .. ": jti must be a non-empty string", 2)
+        end
+        jti_json = encode_or_raise(fname, opts.jti, "jti")
+    end
+
+    -- Claim order of Auth0's generator: extra claims, iat, scopes, jti, exp, aud.
+    local self = {
+        head = "{" .. encode_claims(fname, opts.claims) .. '"iat":',
+        middle = ',"scopes":' .. scopeset.to_json(entities) .. ',"jti":',
+        tail = ',"aud":' .. encode_or_raise(fname, opts.aud, "aud") .. "}",
+        iat_text = iat_text,
+        exp_part = exp_text and (',"exp":' .. exp_text) or nil,
+        lifetime = lifetime,
+        jti_json = jti_json,
+        aud = opts.aud,
+        scopes = scopeset.to_strings(entities),
+    }
+    return setmetatable(self, Token)
+end
+
+--- Signs a new token: a fresh `iat` from the clock and a fresh random `jti`, unless fixed.
+-- @param secret_or_key a key object from `token.key`, or the API secret as base64url text
+-- @treturn string the compact token (header.payload.signature)
+-- @treturn[2] nil
+-- @treturn[2] string reason, when OpenSSL fails
+-- @raise when the key is of the wrong type or the token would exceed 8192 bytes
+function Token:sign(secret_or_key)
+    local key, temporary = secret_or_key, false
+    if type(key) == "string" then
+        key, temporary = make_key("token.sign", key), true
+    elseif not is_key(key) then
+        error("token.sign: expected a key object or a secret string, got " .. type(key), 2)
+    end
+    local iat_text, exp_part = self.iat_text, self.exp_part
+    if not iat_text then
+        local iat = now()
+        iat_text = iat
+        if self.lifetime then exp_part = ',"exp":' .. (iat + self.lifetime) end
+    end
+    local jti_json = self.jti_json or ('"' .. new_jti() .. '"')
+    local payload = self.head .. iat_text .. self.middle .. jti_json .. (exp_part or "")
+        .. self.tail
+    local token, err = key_sign(key, payload)
+    if temporary then key:wipe() end
+    if not token then
+        if err == "token too long" then
+            error("token.sign: the token would be longer than 8192 bytes", 2)
+        end
+        return nil, "sign: " .. err
+    end
+    return token
+end
+
+--- The scopes this token grants, as "action:entity" strings in claim order.
+function Token:scope_strings()
+    local out = {}
+    for i, s in ipairs(self.scopes) do out[i] = s end
+    return out
+end
+
+function Token:__tostring()
+    return "auth0.apiv2.token (aud " .. self.aud .. ", " .. #self.scopes .. " scopes)"
+end
+
+M.Token = Token
+
+return M
