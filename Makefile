@@ -26,7 +26,7 @@ LUA_5.4 = lua5.4
 LUA_jit = luajit
 CORES = $(foreach v,$(LUA_VERSIONS),build/$(v)/auth0/apiv2/core.so)
 
-.PHONY: all build deps demo test test-all test-c lint rock bench clean
+.PHONY: all build deps demo test test-all test-c test-fixtures lint rock bench clean
 
 all: build
 
@@ -44,32 +44,48 @@ build/%/auth0/apiv2/core.so: $(CORE_SRC) $(CORE_HDR)
 deps:
 	@scripts/install-deps
 
+# Lua runs modules straight from the checkout.
+RUN_5.4 = LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/5.4/?.so;;' $(LUA_5.4)
+
 demo: deps build
-	$(LUA_5.4) -e 'package.path = "./lua/?.lua;./lua/?/init.lua;" .. package.path; \
-	               package.cpath = "./build/5.4/?.so;" .. package.cpath' examples/demo.lua
+	$(RUN_5.4) examples/demo.lua
 
 # Every spec on every Lua, the C unit tests, lint and the rock build.
-test: deps build lint test-c test-all rock
+test: deps build lint test-c test-fixtures test-all rock
 	@echo "make test: all passed"
 
 test-all: build
-	@set -e; for v in $(LUA_VERSIONS); do \
-	  echo "== busted on $$v"; \
-	  $(LUA_$$v) /usr/bin/busted --lpath='./lua/?.lua;./lua/?/init.lua' \
-	    --cpath="./build/$$v/?.so" spec; \
-	done
+	scripts/run-specs $(LUA_VERSIONS)
 
-test-c: build/test_json_check
+test-c: build/test_json_check build/test_randpool build/test_randpool_pidcheck
 	build/test_json_check
+	build/test_randpool
+	build/test_randpool_pidcheck
+
+build/test_randpool: csrc/test_randpool.c csrc/randpool.c csrc/randpool.h
+	@mkdir -p build
+	$(CC) -std=c99 $(OPT) -g $(WARN) -Wno-missing-prototypes -D_POSIX_C_SOURCE=200809L -Icsrc \
+	  -o $@ csrc/test_randpool.c csrc/randpool.c -lcrypto
+
+# The same test with the getpid() fallback that kernels without MADV_WIPEONFORK use.
+build/test_randpool_pidcheck: csrc/test_randpool.c csrc/randpool.c csrc/randpool.h
+	@mkdir -p build
+	$(CC) -std=c99 $(OPT) -g $(WARN) -Wno-missing-prototypes -D_POSIX_C_SOURCE=200809L -Icsrc \
+	  -DAPIV2_RANDPOOL_NO_WIPEONFORK -o $@ csrc/test_randpool.c csrc/randpool.c -lcrypto
 
 build/test_json_check: csrc/test_json_check.c csrc/json_check.c csrc/json_check.h
 	@mkdir -p build
 	$(CC) -std=c99 $(OPT) -g $(WARN) -Icsrc -o $@ csrc/test_json_check.c csrc/json_check.c
 
+# The fixtures' own independent check, and the local Auth0-like server's self-test.
+test-fixtures:
+	/usr/bin/python3 spec/fixtures/auth0-api-tokens/check_vectors.py
+	/usr/bin/python3 -m unittest spec/server/test_auth0_mock.py 2>&1 | tail -n 3
+
 lint:
-	luacheck --quiet lua spec examples bench
+	luacheck --quiet --no-color lua spec examples bench
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
-	  --inline-suppr --suppress=missingIncludeSystem -Icsrc $(CORE_SRC)
+	  --inline-suppr --suppress=missingIncludeSystem --suppress=variableScope -Icsrc $(CORE_SRC)
 
 # The rockspec builds offline with luarocks against Debian's Lua 5.4 and OpenSSL.
 rock:

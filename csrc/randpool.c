@@ -49,7 +49,7 @@ apiv2_randpool *apiv2_randpool_new(void) {
         if (m != MAP_FAILED) {
             p->page = (struct pool_page *)m;
             p->mapped = 1;
-#  ifdef MADV_WIPEONFORK
+#  if defined(MADV_WIPEONFORK) && !defined(APIV2_RANDPOOL_NO_WIPEONFORK)
             p->wiped_on_fork = madvise(m, sizeof(struct pool_page), MADV_WIPEONFORK) == 0;
 #  endif
         }

@@ -136,7 +136,8 @@ function M.parse(scopes, fname, allow_current_user)
     if first == nil then return entities end
     if type(first) == "number" or is_array(scopes) then
         if not is_array(scopes) then
-            error(fname .. ": scopes must be either a list of scope strings or a table of entities", 3)
+            error(fname .. ": scopes must be either a list of scope strings or a table of "
+                .. "entities", 3)
         end
         add_strings(fname, scopes, add, allow_current_user)
     else

@@ -5,6 +5,7 @@ local core = require "auth0.apiv2.core"
 local json = require "auth0.apiv2.json"
 local scopeset = require "auth0.apiv2.scopeset"
 local clock = require "auth0.apiv2.clock"
+local jws = require "auth0.apiv2.jws"
 
 local M = {}
 
@@ -222,6 +223,20 @@ end
 
 function Token:__tostring()
     return "auth0.apiv2.token (aud " .. self.aud .. ", " .. #self.scopes .. " scopes)"
+end
+
+--- Reads a token's header and claims WITHOUT checking its signature: for inspection only
+-- (what jwt.io shows), never for access decisions. The parsing is as strict as verify's.
+-- @tparam string jwt
+-- @treturn table header
+-- @treturn table claims
+-- @treturn[2] nil
+-- @treturn[2] string reason (see the README's list)
+-- @raise when jwt is not a string
+function M.decode(jwt)
+    local header, claims = jws.parse(jwt, "token.decode")
+    if not header then return nil, claims end
+    return header, claims
 end
 
 M.Token = Token

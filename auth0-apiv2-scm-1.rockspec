@@ -1,0 +1,48 @@
+rockspec_format = "3.0"
+package = "auth0-apiv2"
+version = "scm-1"
+source = {
+    url = "git+https://example.org/auth0-apiv2.git",
+    branch = "main",
+}
+description = {
+    summary = "Make, check and revoke Auth0 Management API v2 tokens from Lua",
+    detailed = [[
+Builds Auth0 APIv2 tokens (HS256 JWTs naming the scopes they grant), signs them with the
+tenant's API secret through OpenSSL, and checks them strictly. A small C core does the bytes:
+HMAC-SHA256 with a key prepared once, base64url, constant-time comparison, random ids.
+]],
+    license = "MIT",
+    labels = { "auth0", "jwt", "openresty" },
+}
+dependencies = {
+    "lua >= 5.1, < 5.5",
+    "lua-cjson",
+}
+external_dependencies = {
+    OPENSSL = { header = "openssl/hmac.h", library = "crypto" },
+}
+build = {
+    type = "builtin",
+    modules = {
+        ["auth0.apiv2.core"] = {
+            sources = { "csrc/core.c", "csrc/b64url.c", "csrc/hmac.c", "csrc/json_check.c",
+                        "csrc/json_escape.c", "csrc/randpool.c" },
+            incdirs = { "$(OPENSSL_INCDIR)", "csrc" },
+            libdirs = { "$(OPENSSL_LIBDIR)" },
+            libraries = { "crypto" },
+            defines = { "OPENSSL_API_COMPAT=0x10101000L" },
+        },
+        ["auth0.apiv2"] = "lua/auth0/apiv2/init.lua",
+        ["auth0.apiv2.clock"] = "lua/auth0/apiv2/clock.lua",
+        ["auth0.apiv2.json"] = "lua/auth0/apiv2/json.lua",
+        ["auth0.apiv2.jws"] = "lua/auth0/apiv2/jws.lua",
+        ["auth0.apiv2.scopeset"] = "lua/auth0/apiv2/scopeset.lua",
+        ["auth0.apiv2.token"] = "lua/auth0/apiv2/token.lua",
+    },
+    platforms = {
+        windows = { modules = { ["auth0.apiv2.core"] = { libraries = { "libcrypto" } } } },
+    },
+}
+test_dependencies = { "busted" }
+test = { type = "busted" }

@@ -1,0 +1,38 @@
+/* Strict RFC 8259 validator for JWT header and payload bytes, run before lua-cjson (which is lax).
+   Lua-free and allocation-light: (pointer, length) in, a code and a static reason out. */
+#ifndef APIV2_JSON_CHECK_H
+#define APIV2_JSON_CHECK_H
+
+#include <stddef.h>
+
+/* Same definition as csrc/hidden.h; guarded so whichever header comes first wins. */
+#ifndef APIV2_HIDDEN
+#  if defined(__GNUC__) && !defined(_WIN32)
+#    define APIV2_HIDDEN __attribute__((visibility("hidden")))
+#  else
+#    define APIV2_HIDDEN
+#  endif
+#endif
+
+/* Result codes of apiv2_json_check; the reason strings are given next to each. */
+#define APIV2_JSON_OK           0
+#define APIV2_JSON_BAD_UTF8     1   /* "invalid utf8" */
+#define APIV2_JSON_INVALID      2   /* "invalid json" */
+#define APIV2_JSON_DUPLICATE    3   /* "duplicate member" */
+#define APIV2_JSON_TOO_DEEP     4   /* "too deep" */
+#define APIV2_JSON_NO_MEMORY    5   /* "out of memory" */
+
+/* Deepest allowed nesting of arrays and objects; one more opening bracket is "too deep". */
+#define APIV2_JSON_MAX_DEPTH    64
+
+/* Returns 0 when buf[0..len) is one strict RFC 8259 JSON text, else a nonzero code above;
+   *reason (when reason is not NULL) gets a static string naming the defect, or "ok".
+   Rejects duplicate member names (compared after unescaping) in every object.
+   Never reads past len and never relies on NUL termination. Thread-safe: no static state. */
+APIV2_HIDDEN int apiv2_json_check(const char *buf, size_t len, const char **reason);
+
+/* Returns 1 when buf[0..len) is valid UTF-8 (no overlongs, no surrogates U+D800-DFFF, nothing
+   above U+10FFFF, no stray continuation bytes), else 0. */
+APIV2_HIDDEN int apiv2_utf8_valid(const char *buf, size_t len);
+
+#endif

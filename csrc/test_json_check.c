@@ -1,0 +1,453 @@
+/* Standalone tests for json_check.c. Build (from the repo root):
+     cc -std=c99 -Wall -Wextra -pedantic -Icsrc csrc/test_json_check.c csrc/json_check.c -o /tmp/t
+   Every input is copied into a malloc block of exactly its length, so ASan and valgrind catch
+   any read past len. The last line printed is "N passed, M failed"; exit status is M != 0. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_check.h"
+
+#define OK    APIV2_JSON_OK
+#define UTF8  APIV2_JSON_BAD_UTF8
+#define BAD   APIV2_JSON_INVALID
+#define DUP   APIV2_JSON_DUPLICATE
+#define DEEP  APIV2_JSON_TOO_DEEP
+
+typedef struct {
+    const char *text;
+    size_t len;          /* sizeof - 1, so embedded NULs count */
+    int expect;
+} check_case;
+
+#define CASE(literal, expect) { literal, sizeof(literal) - 1, expect }
+
+static const check_case check_cases[] = {
+    /* Accepted: every value type, whitespace, numbers, strings, escapes. */
+    CASE("{}", OK),
+    CASE("[]", OK),
+    CASE("{ }", OK),
+    CASE("[ ]", OK),
+    CASE(" \t\r\n{ } \n\t\r ", OK),
+    CASE("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", OK),
+    CASE("{\"a\":[1,2,{\"b\":null}],\"c\":true,\"d\":false}", OK),
+    CASE("{ \"a\" : 1 , \"b\" : [ 1 , 2 ] }", OK),
+    CASE("[[[]]]", OK),
+    CASE("{\"a\":[]}", OK),
+    CASE("{\"a\":{}}", OK),
+    CASE("true", OK),
+    CASE("false", OK),
+    CASE("null", OK),
+    CASE("0", OK),
+    CASE("-0", OK),
+    CASE("-0.75", OK),
+    CASE("1E+2", OK),
+    CASE("1e-2", OK),
+    CASE("1.5e10", OK),
+    CASE("1.0E-0", OK),
+    CASE("0.0", OK),
+    CASE("9007199254740992", OK),
+    CASE("9007199254740993", OK),
+    CASE("-9007199254740993", OK),
+    CASE("123456789012345678901234567890", OK),
+    CASE(" 42 ", OK),
+    CASE("\"\"", OK),
+    CASE("\"plain\"", OK),
+    CASE("\"\\ud83d\\ude00\"", OK),
+    CASE("\"\\uD83D\\uDE00\"", OK),
+    CASE("\"\\u0000\"", OK),
+    CASE("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", OK),
+    CASE("\"\\u00e9\"", OK),
+    CASE("\"\xc3\xa9\"", OK),
+    CASE("\"\xe2\x82\xac \\u20ac\"", OK),
+    CASE("\"\xef\xbf\xbf\"", OK),
+    CASE("\"\xf0\x9f\x98\x80\"", OK),
+    CASE("\"\xf4\x8f\xbf\xbf\"", OK),
+    CASE("\"DEL\x7f\"", OK),
+    CASE("\"/\"", OK),
+    /* Accepted: names that look alike but differ after unescaping. */
+    CASE("{\"a\":1,\"A\":1}", OK),
+    CASE("{\"a\":1,\"a \":2}", OK),
+    CASE("{\"\":1}", OK),
+    CASE("{\"\\u00e9\":1,\"e\":2}", OK),
+    CASE("{\"a\\u0000\":1,\"a\":2}", OK),
+    CASE("{\"\\u0000\":1,\"\":2}", OK),
+    CASE("{\"a\":{\"a\":{\"a\":1}}}", OK),
+    CASE("[{\"a\":1},{\"a\":2}]", OK),
+    CASE("{\"x\":{\"a\":1},\"y\":{\"a\":1}}", OK),
+    CASE("{\"a\":\"a\",\"b\":\"a\"}", OK),
+
+    /* Rule 1: invalid UTF-8 anywhere. */
+    CASE("\"\xc3\"", UTF8),
+    CASE("\"\xc0\xaf\"", UTF8),
+    CASE("\"\xc1\xbf\"", UTF8),
+    CASE("\"\xe0\x80\xaf\"", UTF8),
+    CASE("\"\xf0\x8f\xbf\xbf\"", UTF8),
+    CASE("\"\xed\xa0\x80\"", UTF8),
+    CASE("\"\xed\xbf\xbf\"", UTF8),
+    CASE("\"\xf4\x90\x80\x80\"", UTF8),
+    CASE("\"\x80\"", UTF8),
+    CASE("\"\xbf\"", UTF8),
+    CASE("\"\xff\"", UTF8),
+    CASE("\"\xf8\x88\x80\x80\x80\"", UTF8),
+    CASE("\"\xe2\x82\"", UTF8),
+    CASE("\"\xe2\x28\xa1\"", UTF8),
+    CASE("\xc3", UTF8),
+    CASE("{\"a\":1}\xc3", UTF8),
+    CASE("{\"\xc3\":1}", UTF8),
+
+    /* Rule 2: structure. */
+    CASE("", BAD),
+    CASE(" ", BAD),
+    CASE("{", BAD),
+    CASE("[", BAD),
+    CASE("}", BAD),
+    CASE("]", BAD),
+    CASE("[1}", BAD),
+    CASE("{\"a\":1]", BAD),
+    CASE("{\"a\":1,}", BAD),
+    CASE("[1,]", BAD),
+    CASE("[,1]", BAD),
+    CASE("{,}", BAD),
+    CASE("[1,,2]", BAD),
+    CASE("{\"a\":1,,\"b\":2}", BAD),
+    CASE("[1 2]", BAD),
+    CASE("{\"a\":1 \"b\":2}", BAD),
+    CASE("{\"a\" 1}", BAD),
+    CASE("{\"a\":}", BAD),
+    CASE("{\"a\"}", BAD),
+    CASE("{1:1}", BAD),
+    CASE("{a:1}", BAD),
+    CASE("{'a':1}", BAD),
+    CASE("['a']", BAD),
+    CASE("/*c*/{}", BAD),
+    CASE("{}/**/", BAD),
+    CASE("{} // c", BAD),
+    CASE("# c\n{}", BAD),
+    CASE("{}{}", BAD),
+    CASE("1 2", BAD),
+    CASE("{} x", BAD),
+    CASE("{}\0", BAD),
+    CASE("\0{}", BAD),
+    CASE("{}\0 ", BAD),
+    CASE("\f{}", BAD),
+    CASE("\v{}", BAD),
+    CASE("\xc2\xa0{}", BAD),
+    CASE("\xef\xbb\xbf{}", BAD),
+    CASE("TRUE", BAD),
+    CASE("tru", BAD),
+    CASE("nul", BAD),
+    CASE("nulll", BAD),
+    CASE("falsey", BAD),
+    CASE("undefined", BAD),
+    /* Rule 2: numbers. */
+    CASE("NaN", BAD),
+    CASE("Infinity", BAD),
+    CASE("-Infinity", BAD),
+    CASE("0x10", BAD),
+    CASE("01", BAD),
+    CASE("-01", BAD),
+    CASE("00", BAD),
+    CASE("+1", BAD),
+    CASE(".5", BAD),
+    CASE("-.5", BAD),
+    CASE("5.", BAD),
+    CASE("1.e5", BAD),
+    CASE("1e", BAD),
+    CASE("1e+", BAD),
+    CASE("1E-", BAD),
+    CASE("-", BAD),
+    CASE("--1", BAD),
+    CASE("[01]", BAD),
+    CASE("{\"a\":-}", BAD),
+    /* Rule 2: strings. */
+    CASE("\"abc", BAD),
+    CASE("\"abc\\\"", BAD),
+    CASE("\"a\x01" "b\"", BAD),
+    CASE("\"a\tb\"", BAD),
+    CASE("\"a\nb\"", BAD),
+    CASE("\"\x1f\"", BAD),
+    CASE("\"a\0b\"", BAD),
+    CASE("\"\\x41\"", BAD),
+    CASE("\"\\a\"", BAD),
+    CASE("\"\\'\"", BAD),
+    CASE("\"\\0\"", BAD),
+    CASE("\"\\U0041\"", BAD),
+    CASE("\"\\u12\"", BAD),
+    CASE("\"\\u12G4\"", BAD),
+    CASE("\"\\u", BAD),
+    CASE("\"\\", BAD),
+
+    /* Rule 3: surrogate escapes must pair up. */
+    CASE("\"\\ud83d\"", BAD),
+    CASE("\"\\ude00\"", BAD),
+    CASE("\"\\ud83d\\u0041\"", BAD),
+    CASE("\"\\ud83dx\"", BAD),
+    CASE("\"\\ud83d\\ud83d\"", BAD),
+    CASE("\"\\ude00\\ud83d\"", BAD),
+    CASE("\"\\ud83d\\n\"", BAD),
+    CASE("\"\\ud83d\\", BAD),
+    CASE("\"\\ud83d\\ude0", BAD),
+    CASE("{\"\\udbff\":1}", BAD),
+
+    /* Rule 4: duplicate names, compared after unescaping, at any depth. */
+    CASE("{\"a\":1,\"a\":2}", DUP),
+    CASE("{\"a\":1,\"b\":2,\"a\":3}", DUP),
+    CASE("{\"alg\":\"HS256\",\"\\u0061lg\":\"none\"}", DUP),
+    CASE("{\"\\u0061\\u006c\\u0067\":1,\"alg\":2}", DUP),
+    CASE("{\"\\u00e9\":1,\"\xc3\xa9\":2}", DUP),
+    CASE("{\"\\u00E9\":1,\"\\u00e9\":2}", DUP),
+    CASE("{\"\\/\":1,\"/\":2}", DUP),
+    CASE("{\"\\n\":1,\"\\u000a\":2}", DUP),
+    CASE("{\"\\\"\":1,\"\\u0022\":2}", DUP),
+    CASE("{\"\\ud83d\\ude00\":1,\"\xf0\x9f\x98\x80\":2}", DUP),
+    CASE("{\"\\u0000\":1,\"\\u0000\":2}", DUP),
+    CASE("{\"\":1,\"\":2}", DUP),
+    CASE("{\"a\":{\"b\":{\"c\":1,\"c\":2}}}", DUP),
+    CASE("[[{\"x\":1,\"y\":2,\"x\":3}]]", DUP),
+    CASE("{\"a\":1,\"b\":{\"a\":1},\"a\":3}", DUP),
+    CASE("{\"a\":{\"b\":1},\"a\":2}", DUP),
+    CASE("[{\"a\":1},{\"b\":1,\"b\":2}]", DUP),
+};
+
+/* Runs one input from an exact-size heap copy; checks code and reason agree. */
+static int run_check(const char *text, size_t len, int expect, const char *label)
+{
+    static const char *const expected_reasons[] = {
+        "ok", "invalid utf8", "invalid json", "duplicate member", "too deep", "out of memory"
+    };
+    char *copy = (char *)malloc(len ? len : 1);
+    const char *reason = NULL;
+    int got;
+
+    if (copy == NULL) {
+        fprintf(stderr, "malloc failed\n");
+        exit(2);
+    }
+    if (len)
+        memcpy(copy, text, len);
+    got = apiv2_json_check(copy, len, &reason);
+    free(copy);
+    if (got != expect || reason == NULL || got < 0 || got > 5
+        || strcmp(reason, expected_reasons[got]) != 0) {
+        printf("FAIL %s: expected %d, got %d (%s)\n", label, expect, got,
+               reason ? reason : "(null)");
+        return 0;
+    }
+    return 1;
+}
+
+/* Appends to a growable text buffer; exits on allocation failure (test program only). */
+typedef struct {
+    char *data;
+    size_t len;
+    size_t cap;
+} text_buffer;
+
+static void tb_append(text_buffer *tb, const char *s, size_t n)
+{
+    if (tb->len + n > tb->cap) {
+        size_t cap = tb->cap ? tb->cap : 256;
+        char *grown;
+        while (cap < tb->len + n)
+            cap *= 2;
+        grown = (char *)realloc(tb->data, cap);
+        if (grown == NULL) {
+            fprintf(stderr, "realloc failed\n");
+            exit(2);
+        }
+        tb->data = grown;
+        tb->cap = cap;
+    }
+    memcpy(tb->data + tb->len, s, n);
+    tb->len += n;
+}
+
+static void tb_puts(text_buffer *tb, const char *s)
+{
+    tb_append(tb, s, strlen(s));
+}
+
+/* depth nested arrays, or objects {"k":...}, around a 1. */
+static void build_nested(text_buffer *tb, int depth, int objects)
+{
+    int i;
+    tb->len = 0;
+    for (i = 0; i < depth; i++)
+        tb_puts(tb, objects ? "{\"k\":" : "[");
+    tb_puts(tb, "1");
+    for (i = 0; i < depth; i++)
+        tb_puts(tb, objects ? "}" : "]");
+}
+
+/* An object with count names "k0".."k<count-1>"; extra (may be empty) is appended raw. */
+static void build_wide_object(text_buffer *tb, int count, const char *extra)
+{
+    char member[64];
+    int i;
+    tb->len = 0;
+    tb_puts(tb, "{");
+    for (i = 0; i < count; i++) {
+        sprintf(member, "%s\"k%d\":%d", i ? "," : "", i, i);
+        tb_puts(tb, member);
+    }
+    tb_puts(tb, extra);
+    tb_puts(tb, "}");
+}
+
+typedef struct {
+    const char *text;
+    size_t len;
+    int expect;
+} utf8_case;
+
+#define UTF8_CASE(literal, expect) { literal, sizeof(literal) - 1, expect }
+
+static const utf8_case utf8_cases[] = {
+    UTF8_CASE("", 1),
+    UTF8_CASE("ascii \0 with nul", 1),
+    UTF8_CASE("\xc2\x80", 1),
+    UTF8_CASE("\xdf\xbf", 1),
+    UTF8_CASE("\xe0\xa0\x80", 1),
+    UTF8_CASE("\xed\x9f\xbf", 1),
+    UTF8_CASE("\xee\x80\x80", 1),
+    UTF8_CASE("\xf0\x90\x80\x80", 1),
+    UTF8_CASE("\xf4\x8f\xbf\xbf", 1),
+    UTF8_CASE("\x80", 0),
+    UTF8_CASE("\xc0\x80", 0),
+    UTF8_CASE("\xc1\xbf", 0),
+    UTF8_CASE("\xc2", 0),
+    UTF8_CASE("\xc2\x41", 0),
+    UTF8_CASE("\xe0\x9f\xbf", 0),
+    UTF8_CASE("\xed\xa0\x80", 0),
+    UTF8_CASE("\xed\xbf\xbf", 0),
+    UTF8_CASE("\xe1\x80", 0),
+    UTF8_CASE("\xf0\x8f\xbf\xbf", 0),
+    UTF8_CASE("\xf4\x90\x80\x80", 0),
+    UTF8_CASE("\xf5\x80\x80\x80", 0),
+    UTF8_CASE("\xf0\x90\x80", 0),
+    UTF8_CASE("\xf0\x90\x80\x41", 0),
+    UTF8_CASE("\xfe", 0),
+    UTF8_CASE("\xff", 0),
+};
+
+int main(void)
+{
+    text_buffer tb = { NULL, 0, 0 };
+    int passed = 0, failed = 0;
+    size_t i;
+    char label[64];
+
+#define TALLY(ok) do { if (ok) passed++; else failed++; } while (0)
+
+    for (i = 0; i < sizeof(check_cases) / sizeof(check_cases[0]); i++) {
+        sprintf(label, "check case #%u", (unsigned)i);
+        TALLY(run_check(check_cases[i].text, check_cases[i].len, check_cases[i].expect, label));
+    }
+
+    for (i = 0; i < sizeof(utf8_cases) / sizeof(utf8_cases[0]); i++) {
+        char *copy = (char *)malloc(utf8_cases[i].len ? utf8_cases[i].len : 1);
+        int got;
+        if (copy == NULL)
+            return 2;
+        memcpy(copy, utf8_cases[i].text, utf8_cases[i].len);
+        got = apiv2_utf8_valid(copy, utf8_cases[i].len);
+        free(copy);
+        if (got != utf8_cases[i].expect)
+            printf("FAIL utf8 case #%u: expected %d, got %d\n", (unsigned)i,
+                   utf8_cases[i].expect, got);
+        TALLY(got == utf8_cases[i].expect);
+    }
+
+    /* Rule 5: depth limit 64, for arrays, objects and a mix; far deeper must not crash. */
+    build_nested(&tb, 64, 0);
+    TALLY(run_check(tb.data, tb.len, OK, "64 nested arrays"));
+    build_nested(&tb, 65, 0);
+    TALLY(run_check(tb.data, tb.len, DEEP, "65 nested arrays"));
+    build_nested(&tb, 64, 1);
+    TALLY(run_check(tb.data, tb.len, OK, "64 nested objects"));
+    build_nested(&tb, 65, 1);
+    TALLY(run_check(tb.data, tb.len, DEEP, "65 nested objects"));
+    build_nested(&tb, 100000, 0);
+    TALLY(run_check(tb.data, tb.len, DEEP, "100000 nested arrays"));
+    tb.len = 0;
+    for (i = 0; i < 32; i++)
+        tb_puts(&tb, "[{\"a\":");
+    tb_puts(&tb, "0");
+    for (i = 0; i < 32; i++)
+        tb_puts(&tb, "}]");
+    TALLY(run_check(tb.data, tb.len, OK, "64 mixed levels"));
+    tb.len = 0;
+    tb_puts(&tb, "[");
+    for (i = 0; i < 32; i++)
+        tb_puts(&tb, "[{\"a\":");
+    tb_puts(&tb, "0");
+    for (i = 0; i < 32; i++)
+        tb_puts(&tb, "}]");
+    tb_puts(&tb, "]");
+    TALLY(run_check(tb.data, tb.len, DEEP, "65 mixed levels"));
+    /* Depth counts open brackets only: many siblings at depth 64 stay fine. */
+    tb.len = 0;
+    for (i = 0; i < 63; i++)
+        tb_puts(&tb, "[");
+    tb_puts(&tb, "[1],[2],[3]");
+    for (i = 0; i < 63; i++)
+        tb_puts(&tb, "]");
+    TALLY(run_check(tb.data, tb.len, OK, "siblings at depth 64"));
+
+    /* Rule 4 on wide objects (the sorted path, beyond the pairwise limit). */
+    build_wide_object(&tb, 9, "");
+    TALLY(run_check(tb.data, tb.len, OK, "9 distinct names"));
+    build_wide_object(&tb, 9, ",\"k0\":0");
+    TALLY(run_check(tb.data, tb.len, DUP, "10 names, last repeats first"));
+    build_wide_object(&tb, 5000, "");
+    TALLY(run_check(tb.data, tb.len, OK, "5000 distinct names"));
+    build_wide_object(&tb, 5000, ",\"k4999\":0");
+    TALLY(run_check(tb.data, tb.len, DUP, "5000 names, last repeated"));
+    build_wide_object(&tb, 5000, ",\"\\u006b2500\":0");
+    TALLY(run_check(tb.data, tb.len, DUP, "5000 names, escaped repeat"));
+    build_wide_object(&tb, 5000, ",\"k2500\\u0000\":0,\"\\u006b\":0");
+    TALLY(run_check(tb.data, tb.len, OK, "5000 names plus escaped near-misses"));
+    /* Wide objects nested inside a wide object: inner names must not leak outward. */
+    tb.len = 0;
+    tb_puts(&tb, "{");
+    for (i = 0; i < 40; i++) {
+        char member[128];
+        sprintf(member, "%s\"o%u\":{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,"
+                "\"h\":8,\"i\":9,\"j\":10}", i ? "," : "", (unsigned)i);
+        tb_puts(&tb, member);
+    }
+    tb_puts(&tb, "}");
+    TALLY(run_check(tb.data, tb.len, OK, "40 wide objects in a wide object"));
+    tb.data[tb.len - 1] = ',';
+    tb_puts(&tb, "\"o7\":0}");
+    TALLY(run_check(tb.data, tb.len, DUP, "wide outer with repeated name after nested"));
+
+    /* Never reads past len: a valid text cut short is read only up to the cut. */
+    TALLY(run_check("[1]", 2, BAD, "\"[1]\" cut to 2"));
+    TALLY(run_check("\"\\u0041\"", 5, BAD, "\\u escape cut short"));
+    TALLY(run_check("\"\\ud83d\\ude00\"", 10, BAD, "surrogate pair cut short"));
+    TALLY(run_check("true", 3, BAD, "true cut to 3"));
+    TALLY(run_check("1e5", 2, BAD, "1e5 cut to 2"));
+    TALLY(run_check("\"\xc3\xa9\"", 2, UTF8, "utf8 cut inside a character"));
+    TALLY(run_check(NULL, 0, BAD, "NULL, 0"));
+    TALLY(apiv2_json_check("{}", 2, NULL) == OK);   /* reason is optional */
+
+    /* Every prefix of every case: no crash and no read past the end under ASan/valgrind. */
+    for (i = 0; i < sizeof(check_cases) / sizeof(check_cases[0]); i++) {
+        size_t cut;
+        for (cut = 0; cut < check_cases[i].len; cut++) {
+            char *copy = (char *)malloc(cut ? cut : 1);
+            const char *reason = NULL;
+            if (copy == NULL)
+                return 2;
+            memcpy(copy, check_cases[i].text, cut);
+            (void)apiv2_json_check(copy, cut, &reason);
+            free(copy);
+        }
+    }
+
+    free(tb.data);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}

@@ -1,0 +1,62 @@
+-- Shared by the specs: fixture loading, hex, fixed values, running other programs.
+local cjson = require "cjson"
+
+local M = {}
+
+M.FIXTURES = "spec/fixtures/"
+
+-- A made-up 48-byte secret in Auth0's form (64 base64url characters).
+M.SECRET = "VV5TxRFEE7_BaTBjVAiHYvTQPE0P454LnsMxvSM80RxLX-6OmCiemWBLYYDBo3cE"
+M.SECRET_HEX = "555e53c5114413bfc169306354088762f4d03c4d0fe39e0b9ec331bd233cd11c"
+    .. "4b5fee8e98289e99604b6180c1a37704"
+M.AUD = "DEMOapiKEY0123456789abcdefghijkl"
+M.NOW = 1767225600   -- the fixed clock of the specs: 2026-01-01T00:00:00Z
+
+function M.read(path)
+    local f = assert(io.open(path, "rb"))
+    local data = f:read("*a")
+    f:close()
+    return data
+end
+
+function M.fixture(name)
+    return cjson.decode(M.read(M.FIXTURES .. name))
+end
+
+function M.unhex(s)
+    return (s:gsub("..", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+function M.hex(s)
+    return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+
+-- Runs a shell command, returning its standard output and whether it exited 0.
+function M.run(cmd)
+    local p = assert(io.popen(cmd .. "; echo \"__rc=$?\"", "r"))
+    local out = p:read("*a")
+    p:close()
+    local body, rc = out:match("^(.-)__rc=(%d+)%s*$")
+    return body, tonumber(rc) == 0
+end
+
+-- The interpreter running this spec, so a child process uses the same Lua and core.
+function M.lua_command()
+    if os.getenv("APIV2_LUA") then return os.getenv("APIV2_LUA") end
+    local i = -1
+    while arg and arg[i - 1] do i = i - 1 end
+    return arg and arg[i] or "lua"
+end
+
+-- Shell-quotes a string.
+function M.quote(s)
+    return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- The payload JSON text of a compact token (no checks).
+function M.payload_text(jwt)
+    local core = require "auth0.apiv2.core"
+    return assert(core.b64url_decode(jwt:match("^[^.]+%.([^.]+)%.")))
+end
+
+return M
