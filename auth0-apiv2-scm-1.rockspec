@@ -37,8 +37,10 @@ build = {
         ["auth0.apiv2.clock"] = "lua/auth0/apiv2/clock.lua",
         ["auth0.apiv2.json"] = "lua/auth0/apiv2/json.lua",
         ["auth0.apiv2.jws"] = "lua/auth0/apiv2/jws.lua",
+        ["auth0.apiv2.key"] = "lua/auth0/apiv2/key.lua",
         ["auth0.apiv2.scopeset"] = "lua/auth0/apiv2/scopeset.lua",
         ["auth0.apiv2.token"] = "lua/auth0/apiv2/token.lua",
+        ["auth0.apiv2.verify"] = "lua/auth0/apiv2/verify.lua",
     },
     platforms = {
         windows = { modules = { ["auth0.apiv2.core"] = { libraries = { "libcrypto" } } } },

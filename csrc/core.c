@@ -173,16 +173,18 @@ static int key_sign(lua_State *L) {
     return 1;
 }
 
-/* key:verify(signing_input, signature) -> true when signature (raw bytes) is the MAC of
-   signing_input; compared in constant time after a length check. */
+/* key:verify(data, signature [, n]) -> true when signature (raw bytes) is the MAC of the first
+   n bytes of data (all of it by default); compared in constant time after a length check. */
 static int key_verify(lua_State *L) {
     key_object *k = check_key(L, 1);
     size_t n, siglen;
     const char *input = check_bytes(L, 2, &n);
     const char *sig = check_bytes(L, 3, &siglen);
+    lua_Integer prefix = luaL_optinteger(L, 4, (lua_Integer)n);
     unsigned char mac[APIV2_MAC_LEN];
     int ok;
-    if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)input, n, NULL, 0, mac))
+    luaL_argcheck(L, prefix >= 0 && (size_t)prefix <= n, 4, "length out of range");
+    if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)input, (size_t)prefix, NULL, 0, mac))
         return push_ssl_error(L, "verify");
     ok = siglen == sizeof mac && CRYPTO_memcmp(mac, sig, sizeof mac) == 0;
     OPENSSL_cleanse(mac, sizeof mac);
@@ -351,6 +353,65 @@ static int core_json_check(lua_State *L) {
     return 1;
 }
 
+/* ---------------------------------------------------------------- compact JWS */
+
+static int push_failure(lua_State *L, const char *reason) {
+    lua_pushnil(L);
+    lua_pushstring(L, reason);
+    return 2;
+}
+
+/* Whether c may appear in a compact token: the base64url alphabet and '.'. */
+static int token_char(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+        || c == '-' || c == '_' || c == '.';
+}
+
+/* Decodes one JSON segment into out and checks it strictly; NULL or a failure reason. */
+static const char *decode_json_segment(const char *seg, size_t n, unsigned char *out,
+                                       size_t *outlen, const char *not_object) {
+    const char *reason = NULL;
+    size_t i;
+    if (!b64url_decode(seg, n, out, outlen)) return "invalid base64url";
+    if (apiv2_json_check((const char *)out, *outlen, &reason) != 0)
+        return reason ? reason : "invalid json";
+    for (i = 0; i < *outlen && (out[i] == ' ' || out[i] == '\t' || out[i] == '\r'
+                                || out[i] == '\n'); i++) {}
+    return i < *outlen && out[i] == '{' ? NULL : not_object;
+}
+
+/* core.jws_parse(jwt) -> header_json, payload_json, signing_input_length, signature, or
+   nil, reason. The token rules of the verifier: length first, only alphabet characters and
+   dots, exactly three non-empty segments, strict base64url, strict JSON objects. */
+static int core_jws_parse(lua_State *L) {
+    size_t n, i, dot1 = 0, dot2 = 0, dots = 0, hlen, plen, slen;
+    const char *jwt = check_bytes(L, 1, &n);
+    const char *reason;
+    unsigned char header[TOKEN_MAX], payload[TOKEN_MAX], sig[TOKEN_MAX];
+
+    if (n > TOKEN_MAX) return push_failure(L, "token too long");
+    for (i = 0; i < n; i++) {
+        if (!token_char((unsigned char)jwt[i])) return push_failure(L, "malformed token");
+        if (jwt[i] == '.') {
+            if (++dots == 1) dot1 = i; else dot2 = i;
+        }
+    }
+    if (dots != 2 || dot1 == 0 || dot2 == dot1 + 1 || dot2 + 1 == n)
+        return push_failure(L, "malformed token");
+    reason = decode_json_segment(jwt, dot1, header, &hlen, "header not an object");
+    if (reason) return push_failure(L, reason);
+    reason = decode_json_segment(jwt + dot1 + 1, dot2 - dot1 - 1, payload, &plen,
+                                 "payload not an object");
+    if (reason) return push_failure(L, reason);
+    if (!b64url_decode(jwt + dot2 + 1, n - dot2 - 1, sig, &slen))
+        return push_failure(L, "invalid base64url");
+    lua_pushlstring(L, (const char *)header, hlen);
+    lua_pushlstring(L, (const char *)payload, plen);
+    lua_pushinteger(L, (lua_Integer)dot2);
+    lua_pushlstring(L, (const char *)sig, slen);
+    return 4;
+}
+
 /* ---------------------------------------------------------------- module */
 
 static const luaL_Reg KEY_METHODS[] = {
@@ -370,8 +431,10 @@ static const luaL_Reg CORE_FUNCTIONS[] = {
     { "json_check", core_json_check },
     { "is_key", core_is_key },
     { "json_string", core_json_string },
+    { "jws_parse", core_jws_parse },
     { "key", core_key },
     { "key_sign", key_sign },
+    { "key_verify", key_verify },
     { "secret_decode", core_secret_decode },
     { NULL, NULL }
 };

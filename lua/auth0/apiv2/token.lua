@@ -6,6 +6,8 @@ local json = require "auth0.apiv2.json"
 local scopeset = require "auth0.apiv2.scopeset"
 local clock = require "auth0.apiv2.clock"
 local jws = require "auth0.apiv2.jws"
+local keys = require "auth0.apiv2.key"
+local verifier = require "auth0.apiv2.verify"
 
 local M = {}
 
@@ -13,12 +15,11 @@ local type, pairs, ipairs, error, setmetatable = type, pairs, ipairs, error, set
 local floor = math.floor
 local format = string.format
 local concat, sort = table.concat, table.sort
-local core_key, is_key, key_sign, new_jti = core.key, core.is_key, core.key_sign, core.jti
+local is_key, key_sign, new_jti = core.is_key, core.key_sign, core.jti
 local now = clock.now
 
---- Keys under 32 bytes are refused (RFC 7518 section 3.2: an HS256 key at least as long as
--- the hash).
-M.MIN_KEY_BYTES = 32
+M.MIN_KEY_BYTES = keys.MIN_BYTES
+local make_key = keys.make
 
 local Token = {}
 Token.__index = Token
@@ -27,7 +28,6 @@ local NEW_OPTIONS = {
     aud = true, scopes = true, lifetime = true, iat = true, exp = true, jti = true,
     claims = true, allow_current_user = true,
 }
-local KEY_OPTIONS = { encoding = true }
 local RESERVED_CLAIMS = { iat = true, scopes = true, jti = true, exp = true, aud = true }
 -- The largest integer every Lua number type holds exactly.
 local MAX_TIME = 2 ^ 53 - 1
@@ -38,33 +38,6 @@ local function check_options(fname, opts, allowed)
             error(format("%s: unknown option %s", fname, scopeset.show(name)), 3)
         end
     end
-end
-
-local function make_key(fname, secret, opts)
-    if type(secret) ~= "string" then
-        error(fname .. ": secret must be a string, got " .. type(secret), 3)
-    end
-    local encoding = "base64"
-    if opts ~= nil then
-        if type(opts) ~= "table" then error(fname .. ": options must be a table", 3) end
-        check_options(fname, opts, KEY_OPTIONS)
-        encoding = opts.encoding or encoding
-        if encoding ~= "base64" and encoding ~= "raw" then
-            error(fname .. ": encoding must be \"base64\" or \"raw\"", 3)
-        end
-    end
-    local key = core_key(secret, encoding)
-    if not key then
-        error(fname .. ": secret is not base64 or base64url text; for a plain-text secret use "
-            .. "token.key(secret, { encoding = \"raw\" })", 3)
-    end
-    local bytes = key:length()
-    if bytes < M.MIN_KEY_BYTES then
-        key:wipe()
-        error(format("%s: key is %d bytes, at least %d are required", fname, bytes,
-            M.MIN_KEY_BYTES), 3)
-    end
-    return key
 end
 
 --- Decodes an API secret once into a key object, for signing many tokens.
@@ -239,6 +212,8 @@ function M.decode(jwt)
     return header, claims
 end
 
+M.verify = verifier.verify
+M.has_scope = verifier.has_scope
 M.Token = Token
 
 return M

@@ -1,0 +1,51 @@
+--- Key objects: an API secret decoded once into OpenSSL's HMAC state. Shared by signing and
+-- verifying, so both apply the same decoding and the same minimum length.
+local core = require "auth0.apiv2.core"
+
+local M = {}
+
+local type, error, pairs = type, error, pairs
+local format = string.format
+local core_key = core.key
+
+--- Keys under 32 bytes are refused (RFC 7518 section 3.2: an HS256 key at least as long as
+-- the hash).
+M.MIN_BYTES = 32
+
+M.is_key = core.is_key
+
+local OPTIONS = { encoding = true }
+
+--- Makes a key object; errors name `fname` and are raised at the caller's caller (level 3).
+-- @raise on a wrong type, an unknown option, text that is not base64, a key under 32 bytes
+function M.make(fname, secret, opts)
+    if type(secret) ~= "string" then
+        error(fname .. ": secret must be a string, got " .. type(secret), 3)
+    end
+    local encoding = "base64"
+    if opts ~= nil then
+        if type(opts) ~= "table" then error(fname .. ": options must be a table", 3) end
+        for name in pairs(opts) do
+            if not OPTIONS[name] then
+                error(format("%s: unknown option '%s'", fname, tostring(name)), 3)
+            end
+        end
+        encoding = opts.encoding or encoding
+        if encoding ~= "base64" and encoding ~= "raw" then
+            error(fname .. ": encoding must be \"base64\" or \"raw\"", 3)
+        end
+    end
+    local key = core_key(secret, encoding)
+    if not key then
+        error(fname .. ": secret is not base64 or base64url text; for a plain-text secret use "
+            .. "token.key(secret, { encoding = \"raw\" })", 3)
+    end
+    local bytes = key:length()
+    if bytes < M.MIN_BYTES then
+        key:wipe()
+        error(format("%s: key is %d bytes, at least %d are required", fname, bytes, M.MIN_BYTES), 3)
+    end
+    return key
+end
+
+return M
