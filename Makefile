@@ -8,7 +8,7 @@ WARN     = -Wall -Wextra -Werror -pedantic -Wshadow -Wdeclaration-after-statemen
 CFLAGS_CORE = -std=c99 $(OPT) -g -fPIC $(WARN) -DOPENSSL_API_COMPAT=0x10101000L -Icsrc
 LDLIBS_CORE = -lcrypto
 
-CORE_SRC = csrc/core.c csrc/b64url.c csrc/hmac.c csrc/json_check.c csrc/json_escape.c \
+CORE_SRC = csrc/core.c csrc/b64url.c csrc/hmac.c csrc/json_check.c csrc/json_escape.c csrc/jws.c \
            csrc/randpool.c
 CORE_HDR = $(wildcard csrc/*.h)
 

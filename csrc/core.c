@@ -10,6 +10,7 @@
 #include "hmac.h"
 #include "json_check.h"
 #include "json_escape.h"
+#include "jws.h"
 #include "randpool.h"
 
 #define APIV2_VERSION "0.1.0"
@@ -18,7 +19,7 @@
 #define POOL_MT "auth0.apiv2.randpool"
 
 /* Tokens longer than this are refused by every verifier of ours: never make one. */
-#define TOKEN_MAX 8192
+#define TOKEN_MAX APIV2_TOKEN_MAX
 /* Base64url of the fixed header {"typ":"JWT","alg":"HS256"}, the reference generator's bytes. */
 static const char HEADER_B64[] = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9";
 #define HEADER_B64_LEN (sizeof HEADER_B64 - 1)
@@ -256,6 +257,12 @@ static int core_b64url_encode(lua_State *L) {
     return 1;
 }
 
+static int push_failure(lua_State *L, const char *reason) {
+    lua_pushnil(L);
+    lua_pushstring(L, reason);
+    return 2;
+}
+
 static int push_decoded(lua_State *L, const char *s, size_t n,
                         int (*decode)(const char *, size_t, unsigned char *, size_t *),
                         const char *failure) {
@@ -355,60 +362,22 @@ static int core_json_check(lua_State *L) {
 
 /* ---------------------------------------------------------------- compact JWS */
 
-static int push_failure(lua_State *L, const char *reason) {
-    lua_pushnil(L);
-    lua_pushstring(L, reason);
-    return 2;
-}
-
-/* Whether c may appear in a compact token: the base64url alphabet and '.'. */
-static int token_char(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-        || c == '-' || c == '_' || c == '.';
-}
-
-/* Decodes one JSON segment into out and checks it strictly; NULL or a failure reason. */
-static const char *decode_json_segment(const char *seg, size_t n, unsigned char *out,
-                                       size_t *outlen, const char *not_object) {
-    const char *reason = NULL;
-    size_t i;
-    if (!b64url_decode(seg, n, out, outlen)) return "invalid base64url";
-    if (apiv2_json_check((const char *)out, *outlen, &reason) != 0)
-        return reason ? reason : "invalid json";
-    for (i = 0; i < *outlen && (out[i] == ' ' || out[i] == '\t' || out[i] == '\r'
-                                || out[i] == '\n'); i++) {}
-    return i < *outlen && out[i] == '{' ? NULL : not_object;
-}
-
 /* core.jws_parse(jwt) -> header_json, payload_json, signing_input_length, signature, or
-   nil, reason. The token rules of the verifier: length first, only alphabet characters and
-   dots, exactly three non-empty segments, strict base64url, strict JSON objects. */
+   nil, reason (the rules are in jws.c). The work area lives in a userdata, not on the C
+   stack: it is 18 KiB and coroutines may run on small stacks. */
 static int core_jws_parse(lua_State *L) {
-    size_t n, i, dot1 = 0, dot2 = 0, dots = 0, hlen, plen, slen;
+    size_t n;
     const char *jwt = check_bytes(L, 1, &n);
     const char *reason;
-    unsigned char header[TOKEN_MAX], payload[TOKEN_MAX], sig[TOKEN_MAX];
-
-    if (n > TOKEN_MAX) return push_failure(L, "token too long");
-    for (i = 0; i < n; i++) {
-        if (!token_char((unsigned char)jwt[i])) return push_failure(L, "malformed token");
-        if (jwt[i] == '.') {
-            if (++dots == 1) dot1 = i; else dot2 = i;
-        }
-    }
-    if (dots != 2 || dot1 == 0 || dot2 == dot1 + 1 || dot2 + 1 == n)
-        return push_failure(L, "malformed token");
-    reason = decode_json_segment(jwt, dot1, header, &hlen, "header not an object");
+    apiv2_jws *parsed;
+    if (n > APIV2_TOKEN_MAX) return push_failure(L, "token too long");
+    parsed = (apiv2_jws *)lua_touserdata(L, lua_upvalueindex(1));
+    reason = apiv2_jws_parse(jwt, n, parsed);
     if (reason) return push_failure(L, reason);
-    reason = decode_json_segment(jwt + dot1 + 1, dot2 - dot1 - 1, payload, &plen,
-                                 "payload not an object");
-    if (reason) return push_failure(L, reason);
-    if (!b64url_decode(jwt + dot2 + 1, n - dot2 - 1, sig, &slen))
-        return push_failure(L, "invalid base64url");
-    lua_pushlstring(L, (const char *)header, hlen);
-    lua_pushlstring(L, (const char *)payload, plen);
-    lua_pushinteger(L, (lua_Integer)dot2);
-    lua_pushlstring(L, (const char *)sig, slen);
+    lua_pushlstring(L, (const char *)parsed->header, parsed->header_len);
+    lua_pushlstring(L, (const char *)parsed->payload, parsed->payload_len);
+    lua_pushinteger(L, (lua_Integer)parsed->signing_input_len);
+    lua_pushlstring(L, (const char *)parsed->signature, parsed->signature_len);
     return 4;
 }
 
@@ -431,7 +400,6 @@ static const luaL_Reg CORE_FUNCTIONS[] = {
     { "json_check", core_json_check },
     { "is_key", core_is_key },
     { "json_string", core_json_string },
-    { "jws_parse", core_jws_parse },
     { "key", core_key },
     { "key_sign", key_sign },
     { "key_verify", key_verify },
@@ -463,6 +431,13 @@ static void create_key_metatable(lua_State *L) {
     lua_pop(L, 1);
 }
 
+/* jws_parse keeps its work area as an upvalue: one per Lua state, reused by every call. */
+static void register_jws_parse(lua_State *L) {
+    apiv2_newudata(L, sizeof(apiv2_jws));
+    lua_pushcclosure(L, core_jws_parse, 1);
+    lua_setfield(L, -2, "jws_parse");
+}
+
 static void register_pool_functions(lua_State *L) {
     const luaL_Reg *r;
     pool_object *p = (pool_object *)apiv2_newudata(L, sizeof *p);
@@ -487,6 +462,7 @@ LUALIB_API int luaopen_auth0_apiv2_core(lua_State *L) {
     create_key_metatable(L);
     apiv2_newlib(L, CORE_FUNCTIONS);
     register_pool_functions(L);
+    register_jws_parse(L);
     lua_pushliteral(L, APIV2_VERSION);
     lua_setfield(L, -2, "_VERSION");
     lua_pushinteger(L, TOKEN_MAX);

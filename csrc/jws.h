@@ -1,0 +1,28 @@
+/* The byte rules of a compact HS256 token (shared/vectors/README.md, "Token verification"
+   1-5): length first, only the base64url alphabet and dots, exactly three non-empty
+   segments, strict base64url, strict JSON objects. Lua-free; used by core.c and the fuzzers. */
+#ifndef APIV2_JWS_H
+#define APIV2_JWS_H
+
+#include <stddef.h>
+#include "hidden.h"
+
+#define APIV2_TOKEN_MAX 8192
+/* Decoded segments are shorter than the token: each buffer below holds any of them. */
+#define APIV2_JWS_SEGMENT_MAX (APIV2_TOKEN_MAX / 4 * 3 + 2)
+
+typedef struct {
+    unsigned char header[APIV2_JWS_SEGMENT_MAX];
+    unsigned char payload[APIV2_JWS_SEGMENT_MAX];
+    unsigned char signature[APIV2_JWS_SEGMENT_MAX];
+    size_t header_len, payload_len, signature_len;
+    size_t signing_input_len;   /* the token up to (not including) its second dot */
+} apiv2_jws;
+
+/* NULL when jwt[0..n) passes the rules (out is filled), else a static reason:
+   "token too long", "malformed token", "invalid base64url", "invalid utf8", "invalid json",
+   "duplicate member", "too deep", "out of memory", "header not an object",
+   "payload not an object". Never relies on NUL termination. */
+APIV2_HIDDEN const char *apiv2_jws_parse(const char *jwt, size_t n, apiv2_jws *out);
+
+#endif
