@@ -6,7 +6,7 @@ OPT     ?= -O2
 WARN     = -Wall -Wextra -Werror -pedantic -Wshadow -Wdeclaration-after-statement \
            -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS_CORE = -std=c99 $(OPT) -g -fPIC $(WARN) -DOPENSSL_API_COMPAT=0x10101000L -Icsrc
-LDLIBS_CORE = -lcrypto
+LDLIBS_CORE = -lcrypto -lm
 
 CORE_SRC = csrc/core.c csrc/b64url.c csrc/hmac.c csrc/json_check.c csrc/json_escape.c csrc/jws.c \
            csrc/randpool.c
@@ -26,7 +26,8 @@ LUA_5.4 = lua5.4
 LUA_jit = luajit
 CORES = $(foreach v,$(LUA_VERSIONS),build/$(v)/auth0/apiv2/core.so)
 
-.PHONY: all build deps demo test test-all test-c test-fixtures lint rock bench clean
+.PHONY: all build deps demo test test-all test-c test-fixtures lint rock bench clean fuzz fuzz-smoke \
+        test-asan test-valgrind embed-example test-embed
 
 all: build
 
@@ -50,9 +51,18 @@ RUN_5.4 = LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/5.4/?.so;
 demo: deps build
 	$(RUN_5.4) examples/demo.lua
 
-# Every spec on every Lua, the C unit tests, lint and the rock build.
-test: deps build lint test-c test-fixtures test-all rock
+# Everything: lint, C unit tests, every spec on every Lua, the rock, the embedding hosts,
+# a short fuzzing run, the specs against an ASan+UBSan core and under valgrind.
+test: deps build lint test-c test-fixtures test-all rock test-embed fuzz-smoke test-asan \
+      test-valgrind
 	@echo "make test: all passed"
+
+# The C host that links the library statically (examples/embed/README.md).
+embed-example:
+	$(MAKE) -C examples/embed all
+
+test-embed:
+	$(MAKE) -C examples/embed test
 
 test-all: build
 	scripts/run-specs $(LUA_VERSIONS)
@@ -90,6 +100,61 @@ lint:
 # The rockspec builds offline with luarocks against Debian's Lua 5.4 and OpenSSL.
 rock:
 	scripts/check-rock
+
+# ---------------------------------------------------------------- hardening
+# libFuzzer targets (clang): `make fuzz` runs each for FUZZ_SECONDS; `make test` runs
+# fuzz-smoke, each for FUZZ_SMOKE_SECONDS, seeded from the shared vectors.
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 15
+FUZZ_TARGETS = b64url json_check jws verify_lua
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+              -DOPENSSL_API_COMPAT=0x10101000L -Icsrc
+FUZZ_SRC_b64url = csrc/b64url.c
+FUZZ_SRC_json_check = csrc/json_check.c
+FUZZ_SRC_jws = csrc/jws.c csrc/b64url.c csrc/json_check.c csrc/hmac.c
+FUZZ_SRC_verify_lua = $(CORE_SRC) -I$(INC_5.4) -DAPIV2_ROOT='"$(CURDIR)"' \
+                      /usr/lib/x86_64-linux-gnu/liblua5.4.a -Wl,-E -lm -ldl
+FUZZERS = $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) -lcrypto
+
+build/fuzz/corpus: fuzz/make-corpus
+	rm -rf $@ && python3 fuzz/make-corpus $@ >/dev/null
+
+fuzz: FUZZ_RUN_SECONDS = $(FUZZ_SECONDS)
+fuzz-smoke: FUZZ_RUN_SECONDS = $(FUZZ_SMOKE_SECONDS)
+fuzz fuzz-smoke: $(FUZZERS) build/fuzz/corpus
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/work/$$t; \
+	  echo "== fuzz_$$t for $(FUZZ_RUN_SECONDS) s"; \
+	  build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_RUN_SECONDS) -max_len=9000 -timeout=10 \
+	    -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=build/fuzz/ \
+	    build/fuzz/work/$$t build/fuzz/corpus/$$t 2>build/fuzz/$$t.log \
+	    || { tail -n 40 build/fuzz/$$t.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|Done" build/fuzz/$$t.log | tr '\n' ' '; echo; \
+	done
+
+# The whole spec suite against an ASan+UBSan build of the core (Lua 5.4; the interpreter
+# itself is not instrumented, so the ASan runtime is preloaded).
+ASAN_CFLAGS = -std=c99 -O1 -g -fPIC -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=undefined $(WARN) -DOPENSSL_API_COMPAT=0x10101000L -Icsrc
+
+build/asan/auth0/apiv2/core.so: $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	gcc $(ASAN_CFLAGS) -I$(INC_5.4) -shared -o $@ $(CORE_SRC) $(LDLIBS_CORE)
+
+test-asan: build/asan/auth0/apiv2/core.so
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so)" \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  CORE_DIR=build/asan scripts/run-specs 5.4
+
+# The whole spec suite under valgrind memcheck: no errors, no definite or indirect leaks.
+test-valgrind: build
+	VALGRIND="valgrind --quiet --error-exitcode=99 --leak-check=full \
+	  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect" \
+	  scripts/run-specs 5.4
 
 bench: build
 	bench/run

@@ -20,13 +20,13 @@ static unsigned char decode_value(unsigned char c) {
     return BAD;
 }
 
-size_t b64url_encoded_len(size_t n) {
+size_t apiv2_b64url_encoded_len(size_t n) {
     size_t full = n / 3, rest = n % 3;
     if (full > ((size_t)-1 - 3) / 4) return 0;
     return full * 4 + (rest ? rest + 1 : 0);
 }
 
-void b64url_encode(const unsigned char *in, size_t n, char *out) {
+void apiv2_b64url_encode(const unsigned char *in, size_t n, char *out) {
     size_t i = 0;
     unsigned long v;
     for (; i + 3 <= n; i += 3) {
@@ -78,11 +78,11 @@ static int decode_digits(const char *in, size_t n, unsigned char forbidden,
     return 1;
 }
 
-int b64url_decode(const char *in, size_t n, unsigned char *out, size_t *outlen) {
+int apiv2_b64url_decode(const char *in, size_t n, unsigned char *out, size_t *outlen) {
     return decode_digits(in, n, STD_ONLY, out, outlen);
 }
 
-int b64_secret_decode(const char *in, size_t n, unsigned char *out, size_t *outlen) {
+int apiv2_b64_secret_decode(const char *in, size_t n, unsigned char *out, size_t *outlen) {
     size_t pad = 0;
     while (pad < n && pad < 3 && in[n - 1 - pad] == '=') pad++;
     if (pad) {

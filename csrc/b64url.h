@@ -7,19 +7,19 @@
 #include "hidden.h"
 
 /* Characters b64url_encode writes for n bytes; 0 when that would overflow size_t. */
-APIV2_HIDDEN size_t b64url_encoded_len(size_t n);
-/* Writes b64url_encoded_len(n) characters to out (no NUL, no padding). */
-APIV2_HIDDEN void b64url_encode(const unsigned char *in, size_t n, char *out);
+APIV2_HIDDEN size_t apiv2_b64url_encoded_len(size_t n);
+/* Writes apiv2_b64url_encoded_len(n) characters to out (no NUL, no padding). */
+APIV2_HIDDEN void apiv2_b64url_encode(const unsigned char *in, size_t n, char *out);
 
 /* Upper bound of the bytes a decoder writes for n characters. */
 #define B64URL_DECODED_MAX(n) ((n) / 4 * 3 + 2)
 
 /* Strict token-segment decoder: URL alphabet only, no padding, length % 4 != 1, canonical final
    bits. Returns 1 and sets *outlen, or 0 (out then holds no meaningful data). */
-APIV2_HIDDEN int b64url_decode(const char *in, size_t n, unsigned char *out, size_t *outlen);
+APIV2_HIDDEN int apiv2_b64url_decode(const char *in, size_t n, unsigned char *out, size_t *outlen);
 
 /* Secret decoder: either alphabet (not both), optional padding that completes a multiple of 4,
    canonical final bits; anything else (whitespace, junk) is an error. Returns 1 or 0. */
-APIV2_HIDDEN int b64_secret_decode(const char *in, size_t n, unsigned char *out, size_t *outlen);
+APIV2_HIDDEN int apiv2_b64_secret_decode(const char *in, size_t n, unsigned char *out, size_t *outlen);
 
 #endif

@@ -1,5 +1,6 @@
 /* auth0.apiv2.core: the bytes behind auth0.apiv2 (private; users require auth0.apiv2.*).
    The only file that talks to Lua. Misuse raises; data failures return nil, reason. */
+#include <math.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -44,6 +45,12 @@ static int push_ssl_error(lua_State *L, const char *what) {
     return 2;
 }
 
+static int push_failure(lua_State *L, const char *reason) {
+    lua_pushnil(L);
+    lua_pushstring(L, reason);
+    return 2;
+}
+
 /* A string argument without Lua's number-to-string coercion (secrets and tokens are text). */
 static const char *check_bytes(lua_State *L, int arg, size_t *len) {
     if (lua_type(L, arg) != LUA_TSTRING)
@@ -80,7 +87,7 @@ static int core_key(lua_State *L) {
     if (encoding == 0) {
         decoded = (unsigned char *)OPENSSL_malloc(B64URL_DECODED_MAX(n) + 1);
         if (decoded == NULL) return push_ssl_error(L, "key");
-        if (!b64_secret_decode(secret, n, decoded, &keylen)) {
+        if (!apiv2_b64_secret_decode(secret, n, decoded, &keylen)) {
             OPENSSL_clear_free(decoded, B64URL_DECODED_MAX(n) + 1);
             lua_pushnil(L);
             lua_pushliteral(L, "secret is not base64 or base64url text");
@@ -154,7 +161,7 @@ static int key_sign(lua_State *L) {
     char stack_buf[TOKEN_MAX];
     char *buf = stack_buf;
 
-    blen = b64url_encoded_len(plen);
+    blen = apiv2_b64url_encoded_len(plen);
     if (plen > TOKEN_MAX || blen > TOKEN_MAX - HEADER_B64_LEN - 2 - MAC_B64_LEN) {
         lua_pushnil(L);
         lua_pushliteral(L, "token too long");
@@ -163,12 +170,12 @@ static int key_sign(lua_State *L) {
     total = HEADER_B64_LEN + 1 + blen + 1 + MAC_B64_LEN;
     memcpy(buf, HEADER_B64, HEADER_B64_LEN);
     buf[HEADER_B64_LEN] = '.';
-    b64url_encode((const unsigned char *)payload, plen, buf + HEADER_B64_LEN + 1);
+    apiv2_b64url_encode((const unsigned char *)payload, plen, buf + HEADER_B64_LEN + 1);
     if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)buf, HEADER_B64_LEN + 1 + blen,
                         NULL, 0, mac))
         return push_ssl_error(L, "sign");
     buf[HEADER_B64_LEN + 1 + blen] = '.';
-    b64url_encode(mac, sizeof mac, buf + HEADER_B64_LEN + 2 + blen);
+    apiv2_b64url_encode(mac, sizeof mac, buf + HEADER_B64_LEN + 2 + blen);
     OPENSSL_cleanse(mac, sizeof mac);
     lua_pushlstring(L, buf, total);
     return 1;
@@ -235,6 +242,86 @@ static int core_jti(lua_State *L) {
     return 1;
 }
 
+/* Writes the decimal form of a whole number of seconds (0..2^53-1); returns its length.
+   Done in lua_Number arithmetic, exact for such values, since Lua 5.1 has no integers. */
+static size_t put_seconds(lua_State *L, int arg, char *out) {
+    lua_Number v = luaL_checknumber(L, arg), digit;
+    char digits[24];
+    size_t n = 0, i;
+    luaL_argcheck(L, v >= 0 && v <= 9007199254740991.0 && v == floor(v), arg,
+                  "whole number of seconds expected");
+    do {
+        digit = fmod(v, 10);
+        digits[n++] = (char)('0' + (int)digit);
+        v = (v - digit) / 10;
+    } while (v >= 1);
+    for (i = 0; i < n; i++) out[i] = digits[n - 1 - i];
+    return n;
+}
+
+static char *put_text(char *out, const char *s, size_t n) {
+    memcpy(out, s, n);
+    return out + n;
+}
+
+/* core.sign_parts(key, head, iat, middle, jti_json|nil, exp|nil, tail) -> token.
+   The payload is head .. iat .. middle .. jti .. [,"exp":exp] .. tail, where a nil jti is a
+   fresh random one from this state's pool. Everything happens in one buffer: neither the
+   payload nor the id becomes a Lua string (LuaJIT hashes only a few fixed windows of a string,
+   and payloads that differ only in the middle all land in one hash chain). */
+static int core_sign_parts(lua_State *L) {
+    static const char hex[] = "0123456789abcdef";
+    key_object *k = check_key(L, 1);
+    size_t head_len, middle_len, jti_len = 34, tail_len, plen, blen, i;
+    const char *head = check_bytes(L, 2, &head_len);
+    const char *middle = check_bytes(L, 4, &middle_len);
+    const char *jti = lua_isnil(L, 5) ? NULL : check_bytes(L, 5, &jti_len);
+    const char *tail = check_bytes(L, 7, &tail_len);
+    unsigned char raw_id[16], mac[APIV2_MAC_LEN];
+    char payload[TOKEN_MAX], token[TOKEN_MAX];
+    char *p = payload;
+
+    /* Fixed parts over the limit: refuse before any formatting (numbers add at most 40). */
+    if (head_len > TOKEN_MAX || middle_len > TOKEN_MAX || jti_len > TOKEN_MAX
+        || tail_len > TOKEN_MAX || head_len + middle_len + jti_len + tail_len + 40 > TOKEN_MAX)
+        return push_failure(L, "token too long");
+    p = put_text(p, head, head_len);
+    p += put_seconds(L, 3, p);
+    p = put_text(p, middle, middle_len);
+    if (jti != NULL) {
+        p = put_text(p, jti, jti_len);
+    } else {
+        if (!apiv2_randpool_take(upvalue_pool(L), raw_id, sizeof raw_id))
+            return push_ssl_error(L, "random");
+        *p++ = '"';
+        for (i = 0; i < sizeof raw_id; i++) {
+            *p++ = hex[raw_id[i] >> 4];
+            *p++ = hex[raw_id[i] & 15];
+        }
+        *p++ = '"';
+    }
+    if (!lua_isnil(L, 6)) {
+        p = put_text(p, ",\"exp\":", 7);
+        p += put_seconds(L, 6, p);
+    }
+    p = put_text(p, tail, tail_len);
+    plen = (size_t)(p - payload);
+
+    blen = apiv2_b64url_encoded_len(plen);
+    if (blen > TOKEN_MAX - HEADER_B64_LEN - 2 - MAC_B64_LEN) return push_failure(L, "token too long");
+    memcpy(token, HEADER_B64, HEADER_B64_LEN);
+    token[HEADER_B64_LEN] = '.';
+    apiv2_b64url_encode((const unsigned char *)payload, plen, token + HEADER_B64_LEN + 1);
+    if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)token, HEADER_B64_LEN + 1 + blen,
+                        NULL, 0, mac))
+        return push_ssl_error(L, "sign");
+    token[HEADER_B64_LEN + 1 + blen] = '.';
+    apiv2_b64url_encode(mac, sizeof mac, token + HEADER_B64_LEN + 2 + blen);
+    OPENSSL_cleanse(mac, sizeof mac);
+    lua_pushlstring(L, token, HEADER_B64_LEN + 2 + blen + MAC_B64_LEN);
+    return 1;
+}
+
 /* ---------------------------------------------------------------- bytes */
 
 /* Sized results: length first (overflow-checked), then filled in chunks through a luaL_Buffer,
@@ -246,21 +333,15 @@ static int core_b64url_encode(lua_State *L) {
     const char *s = check_bytes(L, 1, &n);
     char out[CHUNK_IN / 3 * 4];
     luaL_Buffer b;
-    if (n && b64url_encoded_len(n) == 0) return luaL_error(L, "b64url_encode: input too large");
+    if (n && apiv2_b64url_encoded_len(n) == 0) return luaL_error(L, "b64url_encode: input too large");
     luaL_buffinit(L, &b);
     for (i = 0; i < n; i += step) {
         step = n - i < CHUNK_IN ? n - i : CHUNK_IN;
-        b64url_encode((const unsigned char *)s + i, step, out);
-        luaL_addlstring(&b, out, b64url_encoded_len(step));
+        apiv2_b64url_encode((const unsigned char *)s + i, step, out);
+        luaL_addlstring(&b, out, apiv2_b64url_encoded_len(step));
     }
     luaL_pushresult(&b);
     return 1;
-}
-
-static int push_failure(lua_State *L, const char *reason) {
-    lua_pushnil(L);
-    lua_pushstring(L, reason);
-    return 2;
 }
 
 static int push_decoded(lua_State *L, const char *s, size_t n,
@@ -286,14 +367,14 @@ static int push_decoded(lua_State *L, const char *s, size_t n,
 static int core_b64url_decode(lua_State *L) {
     size_t n;
     const char *s = check_bytes(L, 1, &n);
-    return push_decoded(L, s, n, b64url_decode, "invalid base64url");
+    return push_decoded(L, s, n, apiv2_b64url_decode, "invalid base64url");
 }
 
 /* core.secret_decode(s) -> bytes, or nil, reason (the looser secret rules; for tests). */
 static int core_secret_decode(lua_State *L) {
     size_t n;
     const char *s = check_bytes(L, 1, &n);
-    return push_decoded(L, s, n, b64_secret_decode, "secret is not base64 or base64url text");
+    return push_decoded(L, s, n, apiv2_b64_secret_decode, "secret is not base64 or base64url text");
 }
 
 /* core.equals(a, b) -> whether two strings are equal, in time independent of their contents. */
@@ -331,14 +412,14 @@ static int core_json_string(lua_State *L) {
         lua_pushliteral(L, "invalid utf8");
         return 2;
     }
-    len = json_escaped_len(s, n, &overflow);
+    len = apiv2_json_escaped_len(s, n, &overflow);
     if (overflow || len > (size_t)-1 - 2) return luaL_error(L, "json_string: input too large");
     luaL_buffinit(L, &b);
     luaL_addchar(&b, '"');
     for (i = 0; i < n; i += step) {
         step = n - i < 128 ? n - i : 128;
-        json_escape(s + i, step, out);
-        luaL_addlstring(&b, out, json_escaped_len(s + i, step, &overflow));
+        apiv2_json_escape(s + i, step, out);
+        luaL_addlstring(&b, out, apiv2_json_escaped_len(s + i, step, &overflow));
     }
     luaL_addchar(&b, '"');
     luaL_pushresult(&b);
@@ -411,6 +492,7 @@ static const luaL_Reg CORE_FUNCTIONS[] = {
 static const luaL_Reg POOL_FUNCTIONS[] = {
     { "jti", core_jti },
     { "random", core_random },
+    { "sign_parts", core_sign_parts },
     { NULL, NULL }
 };
 

@@ -16,7 +16,7 @@ static char short_escape(unsigned char c) {
     }
 }
 
-size_t json_escaped_len(const char *s, size_t n, int *overflow) {
+size_t apiv2_json_escaped_len(const char *s, size_t n, int *overflow) {
     size_t i, len = 0, add;
     unsigned char c;
     *overflow = 0;
@@ -32,7 +32,7 @@ size_t json_escaped_len(const char *s, size_t n, int *overflow) {
     return len;
 }
 
-void json_escape(const char *s, size_t n, char *out) {
+void apiv2_json_escape(const char *s, size_t n, char *out) {
     size_t i;
     unsigned char c;
     char e;

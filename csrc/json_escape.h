@@ -8,8 +8,8 @@
 #include "hidden.h"
 
 /* Length of the escaped text without quotes; 0 with *overflow set when it would not fit size_t. */
-APIV2_HIDDEN size_t json_escaped_len(const char *s, size_t n, int *overflow);
-/* Writes json_escaped_len(s, n) bytes to out. */
-APIV2_HIDDEN void json_escape(const char *s, size_t n, char *out);
+APIV2_HIDDEN size_t apiv2_json_escaped_len(const char *s, size_t n, int *overflow);
+/* Writes apiv2_json_escaped_len(s, n) bytes to out. */
+APIV2_HIDDEN void apiv2_json_escape(const char *s, size_t n, char *out);
 
 #endif

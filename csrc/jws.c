@@ -13,7 +13,7 @@ static const char *decode_json_segment(const char *seg, size_t n, unsigned char 
                                        size_t *outlen, const char *not_object) {
     const char *reason = NULL;
     size_t i;
-    if (!b64url_decode(seg, n, out, outlen)) return "invalid base64url";
+    if (!apiv2_b64url_decode(seg, n, out, outlen)) return "invalid base64url";
     if (apiv2_json_check((const char *)out, *outlen, &reason) != 0)
         return reason ? reason : "invalid json";
     /* lua-cjson turns arrays into tables too: only the text tells an object. */
@@ -40,7 +40,7 @@ const char *apiv2_jws_parse(const char *jwt, size_t n, apiv2_jws *out) {
     reason = decode_json_segment(jwt + dot1 + 1, dot2 - dot1 - 1, out->payload,
                                  &out->payload_len, "payload not an object");
     if (reason) return reason;
-    if (!b64url_decode(jwt + dot2 + 1, n - dot2 - 1, out->signature, &out->signature_len))
+    if (!apiv2_b64url_decode(jwt + dot2 + 1, n - dot2 - 1, out->signature, &out->signature_len))
         return "invalid base64url";
     out->signing_input_len = dot2;
     return NULL;

@@ -34,3 +34,35 @@ describe("json.encode", function()
             select(2, json.encode({ [1] = 1, [3] = 3 })))
     end)
 end)
+
+describe("json.decode", function()
+    local core = require "auth0.apiv2.core"
+
+    it("refuses what the strict checker refuses, even with lua-cjson installed", function()
+        for _, text in ipairs({ '{"a":1,"a":2}', '{"n":NaN}', '[1,]', '{"a":1} x', '"\255"' }) do
+            local value, err = json.decode(text)
+            assert.is_nil(value, text)
+            assert.is_truthy(err:find("^invalid json: "), text)
+        end
+    end)
+
+    it("builds the same values without lua-cjson as with it, for every shared vector", function()
+        local texts = { '{"s":"nul \\u0000 inside","e":"\\ud83d\\ude00","n":-0.75,"big":9007199254740991,'
+            .. '"a":[1,[2,{}],[]],"z":null,"t":true,"f":false,"esc":"\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9"}',
+            ' [ 1 , 2 ] ', '"just a string"', "12.5e-3", "null" }
+        for _, file in ipairs({ "vectors/jwt_valid_interop.json", "vectors/jwt_valid_policy.json" }) do
+            for _, case in ipairs(h.fixture(file).tests) do
+                texts[#texts + 1] = case.payload_json
+                texts[#texts + 1] = case.header_json
+            end
+        end
+        for _, text in ipairs(texts) do
+            assert.are.same(json.decode(text), json.decode_without_cjson(text), text)
+        end
+        local value = json.decode_without_cjson('{"e":"\\ud83d\\ude00","z":null,"nul":"a\\u0000b"}')
+        assert.are.equal("\240\159\152\128", value.e)
+        assert.are.equal(json.null, value.z)
+        assert.are.equal("a\0b", value.nul)
+        assert.is_true(core.json_check("{}"))
+    end)
+end)

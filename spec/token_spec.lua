@@ -184,6 +184,36 @@ describe("token.new", function()
     end)
 end)
 
+describe("token.new endpoints and strict_scopes", function()
+    it("grants the least privileged scope of each endpoint, after the scopes option", function()
+        local t = token.new{ aud = "A", scopes = { "read:clients" }, endpoints = { "GET /users",
+            "PATCH /users/{id}", "PATCH /api/v2/users/auth0%7C123", "POST /blacklists/tokens" } }
+        assert.are.same({ "read:clients", "read:users", "update:users_app_metadata",
+            "blacklist:tokens" }, t:scope_strings())
+    end)
+
+    it("refuses unknown endpoints and those only current_user scopes serve", function()
+        assert.are.equal("token.new: endpoint 'GET /nothing': unknown endpoint",
+            error_of(token.new, { aud = "A", endpoints = { "GET /nothing" } }))
+        assert.are.equal("token.new: endpoint 'POST /device-credentials': only current_user scopes",
+            error_of(token.new, { aud = "A", endpoints = { "POST /device-credentials" } }))
+        assert.are.equal('token.new: endpoints[1] must be a string like "GET /users"',
+            error_of(token.new, { aud = "A", endpoints = { 1 } }))
+        assert.are.equal("token.new: endpoints must be a list",
+            error_of(token.new, { aud = "A", endpoints = "GET /users" }))
+    end)
+
+    it("allows scopes unknown to the catalog unless strict_scopes is on", function()
+        local t = token.new{ aud = "A", scopes = { "read:things_of_tomorrow" } }
+        assert.are.same({ "read:things_of_tomorrow" }, t:scope_strings())
+        assert.are.equal("token.new: unknown scope 'read:things_of_tomorrow' (strict_scopes is on)",
+            error_of(token.new, { aud = "A", scopes = { "read:things_of_tomorrow" }, strict_scopes = true }))
+        assert.is_table(token.new{ aud = "A", scopes = { "read:users" }, strict_scopes = true })
+        assert.are.equal("token.new: strict_scopes must be a boolean",
+            error_of(token.new, { aud = "A", strict_scopes = "yes" }))
+    end)
+end)
+
 describe("Token:sign", function()
     it("makes a fresh jti and takes iat from the clock on every call", function()
         local t = token.new{ aud = "A", scopes = { "read:users" }, lifetime = 60 }

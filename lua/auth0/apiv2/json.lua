@@ -1,15 +1,16 @@
 --- JSON for auth0.apiv2: a deterministic encoder whose bytes equal ECMAScript's
--- `JSON.stringify` for the same values (object keys sorted by bytes at every depth), and the
--- decoder adapter (lua-cjson's `cjson.safe`).
+-- `JSON.stringify` for the same values (object keys sorted by bytes at every depth), and a
+-- strict decoder (lua-cjson's `cjson.safe` when installed, else pure Lua).
 local core = require "auth0.apiv2.core"
 
 local M = {}
 
 local type, pairs, ipairs, next, tostring, tonumber = type, pairs, ipairs, next, tostring, tonumber
-local format, byte, sub, rep = string.format, string.byte, string.sub, string.rep
+local format, byte, sub, rep, char, find, match = string.format, string.byte, string.sub,
+    string.rep, string.char, string.find, string.match
 local floor, huge = math.floor, math.huge
 local concat, sort = table.concat, table.sort
-local json_string = core.json_string
+local json_string, json_check = core.json_string, core.json_check
 local math_type = math.type   -- nil before Lua 5.3
 
 local has_cjson, cjson = pcall(require, "cjson.safe")
@@ -136,16 +137,138 @@ function M.encode(value, path)
     return encode_value(value, 1, path or "value")
 end
 
---- Decodes JSON text with lua-cjson (no strictness of its own: callers check first).
--- @tparam string text
--- @return the value, or nil and a reason
-function M.decode(text)
-    if not has_cjson then
-        return nil, "lua-cjson is not installed"
+-- UTF-8 of a code point, with arithmetic only (no bit operators before Lua 5.3).
+local function utf8_char(cp)
+    if cp < 0x80 then return char(cp) end
+    if cp < 0x800 then return char(0xC0 + floor(cp / 0x40), 0x80 + cp % 0x40) end
+    if cp < 0x10000 then
+        return char(0xE0 + floor(cp / 0x1000), 0x80 + floor(cp / 0x40) % 0x40, 0x80 + cp % 0x40)
     end
-    local value, err = cjson.decode(text)
-    if value == nil then return nil, "invalid json: " .. tostring(err) end
-    return value
+    return char(0xF0 + floor(cp / 0x40000), 0x80 + floor(cp / 0x1000) % 0x40,
+        0x80 + floor(cp / 0x40) % 0x40, 0x80 + cp % 0x40)
+end
+
+local ESCAPES = { ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n",
+                  r = "\r", t = "\t" }
+local LITERALS = { t = { "true", true }, f = { "false", false }, n = { "null", M.null } }
+
+-- A decoder for text that core.json_check has accepted: it trusts the syntax (strict
+-- RFC 8259, depth at most 64, surrogates paired) and only builds the values.
+local function decode_checked(text)
+    local pos = 1
+    local value
+
+    local function skip()
+        pos = find(text, "[^ \t\r\n]", pos) or #text + 1
+    end
+
+    local function string_at()
+        local parts, i = {}, pos + 1
+        while true do
+            local j = find(text, '["\\]', i)
+            parts[#parts + 1] = sub(text, i, j - 1)
+            if byte(text, j) == 34 then   -- the closing quote
+                pos = j + 1
+                return concat(parts)
+            end
+            local c = sub(text, j + 1, j + 1)
+            if c == "u" then
+                local cp = tonumber(sub(text, j + 2, j + 5), 16)
+                i = j + 6
+                if cp >= 0xD800 and cp <= 0xDBFF then   -- json_check paired it with a low one
+                    cp = 0x10000 + (cp - 0xD800) * 0x400 + tonumber(sub(text, i + 2, i + 5), 16)
+                        - 0xDC00
+                    i = i + 6
+                end
+                parts[#parts + 1] = utf8_char(cp)
+            else
+                parts[#parts + 1] = ESCAPES[c]
+                i = j + 2
+            end
+        end
+    end
+
+    value = function()
+        skip()
+        local c = sub(text, pos, pos)
+        if c == "{" then
+            local obj = {}
+            pos = pos + 1
+            skip()
+            if sub(text, pos, pos) == "}" then pos = pos + 1; return obj end
+            repeat
+                skip()
+                local name = string_at()
+                skip()
+                pos = pos + 1   -- ':'
+                obj[name] = value()
+                skip()
+                c = sub(text, pos, pos)
+                pos = pos + 1   -- ',' or '}'
+            until c == "}"
+            return obj
+        elseif c == "[" then
+            local arr, n = {}, 0
+            pos = pos + 1
+            skip()
+            if sub(text, pos, pos) == "]" then pos = pos + 1; return arr end
+            repeat
+                n = n + 1
+                arr[n] = value()
+                skip()
+                c = sub(text, pos, pos)
+                pos = pos + 1
+            until c == "]"
+            return arr
+        elseif c == '"' then
+            return string_at()
+        elseif LITERALS[c] then
+            pos = pos + #LITERALS[c][1]
+            return LITERALS[c][2]
+        end
+        local number = match(text, "^-?%d+%.?%d*[eE]?[-+]?%d*", pos)
+        pos = pos + #number
+        return tonumber(number)
+    end
+
+    return value()
+end
+
+--- Decodes JSON text: strictly checked first (UTF-8, RFC 8259, no duplicate names, depth at
+-- most 64), then built by lua-cjson when it is installed, else by a pure-Lua decoder (hosts
+-- that embed the library without lua-cjson). Arrays and objects become tables, `null` becomes
+-- `json.null`.
+-- @tparam string text
+-- @return the value, or nil and "invalid json: <reason>"
+function M.decode(text)
+    local ok, why = json_check(text)
+    if not ok then return nil, "invalid json: " .. why end
+    if has_cjson then
+        local value, err = cjson.decode(text)
+        if value == nil then return nil, "invalid json: " .. tostring(err) end
+        return value
+    end
+    return decode_checked(text)
+end
+
+--- Builds the value of text that core.json_check has already accepted (core.jws_parse checks
+-- token segments in C): no second check on the hot path of token.verify.
+if has_cjson then
+    local cjson_decode = cjson.decode
+    function M.decode_checked(text)
+        local value, err = cjson_decode(text)
+        if value == nil then return nil, "invalid json: " .. tostring(err) end
+        return value
+    end
+else
+    M.decode_checked = decode_checked
+end
+
+--- The pure-Lua decoder alone, for its specs.
+function M.decode_without_cjson(text)
+    local ok, why = json_check(text)
+    if not ok then return nil, "invalid json: " .. why end
+    return decode_checked(text)
 end
 
 return M

@@ -7,7 +7,7 @@ local json = require "auth0.apiv2.json"
 local M = {}
 
 local type, error = type, error
-local jws_parse, json_decode = core.jws_parse, json.decode
+local jws_parse, json_decode = core.jws_parse, json.decode_checked
 
 M.MAX_TOKEN = core.TOKEN_MAX
 

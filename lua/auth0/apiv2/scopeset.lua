@@ -5,25 +5,32 @@ local json = require "auth0.apiv2.json"
 local M = {}
 
 local type, pairs, ipairs, next = type, pairs, ipairs, next
-local find, match, format, gsub = string.find, string.match, string.format, string.gsub
+local find, match, format, gsub, sub = string.find, string.match, string.format, string.gsub,
+    string.sub
 local concat, sort = table.concat, table.sort
 
 local ACTION = "^[a-z][a-z0-9_]*$"
--- Entities may hold colons (a scope splits at its FIRST colon), never empty parts.
-local ENTITY_PART = "[a-z][a-z0-9_]*"
+local SCOPE = "^([a-z][a-z0-9_]*):([a-z][a-z0-9_:]*)$"
 
+-- Entities may hold colons (a scope splits at its FIRST colon), but never empty parts or a
+-- part that does not start with a letter.
 local function valid_entity(entity)
-    if type(entity) ~= "string" or entity == "" then return false end
-    for part in (entity .. ":"):gmatch("(.-):") do
-        if not match(part, "^" .. ENTITY_PART .. "$") then return false end
-    end
-    return true
+    if type(entity) ~= "string" then return false end
+    if match(entity, "^[a-z][a-z0-9_]*$") then return true end   -- the common case
+    return match(entity, "^[a-z][a-z0-9_:]*$") ~= nil and not find(entity, ":[^a-z]")
+        and not find(entity, ":$")
 end
 
---- A value safe to show in an error: printable ASCII kept, everything else as \ddd.
+local SHOW_MAX = 64
+
+--- A value safe to show in an error: printable ASCII kept, everything else as \ddd, and
+-- long values cut (a 100 MB string must not become a 100 MB message).
 local function show(value)
     if type(value) ~= "string" then return "(" .. type(value) .. ")" end
-    return "'" .. gsub(value, "[^%w%p ]", function(c) return format("\\%d", c:byte()) end) .. "'"
+    local cut = #value > SHOW_MAX and "..." or ""
+    local text = gsub(sub(value, 1, SHOW_MAX), "[^%w%p ]",
+        function(c) return format("\\%d", c:byte()) end)
+    return "'" .. text .. cut .. "'"
 end
 
 M.show = show
@@ -37,33 +44,32 @@ end
 --- Splits "action:entity" at its first colon; nil when the syntax is wrong.
 function M.split(scope)
     if type(scope) ~= "string" then return nil end
-    local action, entity = match(scope, "^([^:]*):(.*)$")
-    if not action or not match(action, ACTION) or not valid_entity(entity) then return nil end
+    local action, entity = match(scope, SCOPE)
+    if not action or not valid_entity(entity) then return nil end
     return action, entity
 end
 
--- Collects (entity, action) pairs in order of first appearance, without duplicates.
-local function new_collector()
-    local entities, by_name = {}, {}
-    local function add(entity, action)
-        local e = by_name[entity]
-        if not e then
-            e = { name = entity, actions = {}, seen = {} }
-            by_name[entity] = e
-            entities[#entities + 1] = e
-        end
-        if not e.seen[action] then
-            e.seen[action] = true
-            e.actions[#e.actions + 1] = action
-        end
+-- Adds (entity, action) to the ordered set unless already there.
+local function add(entities, entity, action)
+    local e = entities[entity]
+    if not e then
+        e = { name = entity, actions = {} }
+        entities[entity] = e
+        entities[#entities + 1] = e
     end
-    return entities, add
+    local actions = e.actions
+    for i = 1, #actions do
+        if actions[i] == action then return end
+    end
+    actions[#actions + 1] = action
 end
 
-local function is_array(t)
+-- Number of keys if t is a sequence 1..n, else nil.
+local function array_length(t)
     local n = 0
     for _ in pairs(t) do n = n + 1 end
-    return n == #t
+    if n == #t then return n end
+    return nil
 end
 
 local function check_current_user(fname, entity, action, allow_current_user)
@@ -74,19 +80,20 @@ local function check_current_user(fname, entity, action, allow_current_user)
     end
 end
 
-local function add_strings(fname, list, add, allow_current_user)
-    for i, scope in ipairs(list) do
+local function add_strings(fname, list, entities, allow_current_user)
+    for i = 1, #list do
+        local scope = list[i]
         local action, entity = M.split(scope)
         if not action then
             error(format("%s: malformed scope %s at scopes[%d]: expected action:entity in "
                 .. "lower case, e.g. read:users", fname, show(scope), i), 3)
         end
         check_current_user(fname, entity, action, allow_current_user)
-        add(entity, action)
+        add(entities, entity, action)
     end
 end
 
-local function add_entities(fname, map, add, allow_current_user)
+local function add_entities(fname, map, entities, allow_current_user)
     local names = {}
     for entity in pairs(map) do
         if not valid_entity(entity) then
@@ -105,7 +112,7 @@ local function add_entities(fname, map, add, allow_current_user)
             end
             actions = actions.actions
         end
-        if type(actions) ~= "table" or not is_array(actions) or #actions == 0 then
+        if type(actions) ~= "table" or not array_length(actions) or #actions == 0 then
             error(format("%s: scopes.%s must be a non-empty list of actions", fname, entity), 3)
         end
         for _, action in ipairs(actions) do
@@ -114,7 +121,7 @@ local function add_entities(fname, map, add, allow_current_user)
                     .. "e.g. read", fname, show(action), entity), 3)
             end
             check_current_user(fname, entity, action, allow_current_user)
-            add(entity, action)
+            add(entities, entity, action)
         end
     end
 end
@@ -124,25 +131,33 @@ end
 --   (or entity -> { actions = list }); entities of that map form are sorted by name.
 -- @tparam string fname the public function named in errors
 -- @tparam boolean allow_current_user
--- @treturn table list of { name = entity, actions = { ... } }
+-- @treturn table list of { name = entity, actions = { ... } } (also indexed by entity name)
 -- @raise on any malformed scope or a current_user scope that is not allowed
 function M.parse(scopes, fname, allow_current_user)
-    local entities, add = new_collector()
+    -- The list part holds the entities in order; the hash part finds them by name.
+    local entities = {}
     if scopes == nil then return entities end
     if type(scopes) ~= "table" then
         error(fname .. ": scopes must be a table", 3)
     end
     local first = next(scopes)
     if first == nil then return entities end
-    if type(first) == "number" or is_array(scopes) then
-        if not is_array(scopes) then
+    if type(first) == "number" or scopes[1] ~= nil then
+        if not array_length(scopes) then
             error(fname .. ": scopes must be either a list of scope strings or a table of "
                 .. "entities", 3)
         end
-        add_strings(fname, scopes, add, allow_current_user)
+        add_strings(fname, scopes, entities, allow_current_user)
     else
-        add_entities(fname, scopes, add, allow_current_user)
+        add_entities(fname, scopes, entities, allow_current_user)
     end
+    return entities
+end
+
+--- Adds more "action:entity" strings to a parsed set (token.new's `endpoints`).
+-- @raise like parse
+function M.add_strings(entities, list, fname, allow_current_user)
+    add_strings(fname, list, entities, allow_current_user)
     return entities
 end
 

@@ -15,7 +15,7 @@ local type, pairs, ipairs, error, setmetatable = type, pairs, ipairs, error, set
 local floor = math.floor
 local format = string.format
 local concat, sort = table.concat, table.sort
-local is_key, key_sign, new_jti = core.is_key, core.key_sign, core.jti
+local is_key, sign_parts = core.is_key, core.sign_parts
 local now = clock.now
 
 M.MIN_KEY_BYTES = keys.MIN_BYTES
@@ -25,8 +25,8 @@ local Token = {}
 Token.__index = Token
 
 local NEW_OPTIONS = {
-    aud = true, scopes = true, lifetime = true, iat = true, exp = true, jti = true,
-    claims = true, allow_current_user = true,
+    aud = true, scopes = true, endpoints = true, strict_scopes = true, lifetime = true,
+    iat = true, exp = true, jti = true, claims = true, allow_current_user = true,
 }
 local RESERVED_CLAIMS = { iat = true, scopes = true, jti = true, exp = true, aud = true }
 -- The largest integer every Lua number type holds exactly.
@@ -57,7 +57,7 @@ local function check_time(fname, name, value)
     if type(value) ~= "number" or value ~= floor(value) or value < 0 or value > MAX_TIME then
         error(format("%s: %s must be a whole number of seconds since the epoch", fname, name), 3)
     end
-    return format("%d", value)
+    return value
 end
 
 local function encode_or_raise(fname, value, path)
@@ -89,11 +89,45 @@ local function encode_claims(fname, claims)
     return concat(parts)
 end
 
+-- The least privileged scope of each endpoint, from the catalog (loaded only when used).
+local function endpoint_scopes(fname, endpoints)
+    if type(endpoints) ~= "table" then error(fname .. ": endpoints must be a list", 3) end
+    local catalog = require "auth0.apiv2.scopes"
+    local out = {}
+    for i, endpoint in ipairs(endpoints) do
+        if type(endpoint) ~= "string" then
+            error(format("%s: endpoints[%d] must be a string like \"GET /users\"", fname, i), 3)
+        end
+        local list, err = catalog.for_endpoint(endpoint)
+        local scope
+        if list then scope, err = catalog.least_privileged(list) end
+        if not scope then
+            error(format("%s: endpoint %s: %s", fname, scopeset.show(endpoint), err), 3)
+        end
+        out[i] = scope
+    end
+    return out
+end
+
+-- strict_scopes: every granted scope must be in the catalog (Auth0's list grows, so this is
+-- opt-in).
+local function check_known(fname, entities)
+    local catalog = require "auth0.apiv2.scopes"
+    for _, scope in ipairs(scopeset.to_strings(entities)) do
+        if not catalog.is_known(scope) then
+            error(format("%s: unknown scope '%s' (strict_scopes is on)", fname, scope), 3)
+        end
+    end
+end
+
 --- Builds a token description; `sign` turns it into a token as often as needed.
 -- @tparam table opts
 --   `aud` (string, required): the tenant's API key (global client id);
 --   `scopes`: list of "action:entity" strings, or entity -> actions, or
 --     entity -> { actions = ... };
+--   `endpoints`: list of "METHOD /path" strings: grants the least privileged scope of each,
+--     after `scopes`;
+--   `strict_scopes`: refuse scopes the catalog does not know;
 --   `lifetime` (seconds): exp = iat + lifetime; no `exp` claim when absent;
 --   `iat`, `exp`, `jti`: fixed values instead of the clock and a random id;
 --   `claims`: extra claims (not iat, scopes, jti, exp, aud);
@@ -112,23 +146,28 @@ function M.new(opts)
         error(fname .. ": allow_current_user must be a boolean", 2)
     end
     local entities = scopeset.parse(opts.scopes, fname, allow)
+    if opts.endpoints ~= nil then
+        scopeset.add_strings(entities, endpoint_scopes(fname, opts.endpoints), fname, allow)
+    end
+    if opts.strict_scopes ~= nil and type(opts.strict_scopes) ~= "boolean" then
+        error(fname .. ": strict_scopes must be a boolean", 2)
+    end
+    if opts.strict_scopes then check_known(fname, entities) end
 
-    local iat_text = check_time(fname, "iat", opts.iat)
-    local exp_text = check_time(fname, "exp", opts.exp)
+    local iat = check_time(fname, "iat", opts.iat)
+    local exp = check_time(fname, "exp", opts.exp)
     local lifetime = opts.lifetime
     if lifetime ~= nil then
-        if exp_text then error(fname .. ": give either exp or lifetime, not both", 2) end
+        if exp then error(fname .. ": give either exp or lifetime, not both", 2) end
         if type(lifetime) ~= "number" or lifetime ~= floor(lifetime) or lifetime <= 0
             or lifetime > MAX_TIME then
             error(fname .. ": lifetime must be a positive whole number of seconds", 2)
         end
-        lifetime = floor(lifetime)
-        if iat_text then
-            exp_text = check_time(fname, "exp", opts.iat + lifetime)
+        if iat then
+            exp = check_time(fname, "exp", iat + lifetime)
             lifetime = nil
         end
-    end
-    if iat_text and exp_text and opts.exp ~= nil and opts.exp <= opts.iat then
+    elseif iat and exp and exp <= iat then
         error(fname .. ": exp must be after iat", 2)
     end
     local jti_json
@@ -139,17 +178,18 @@ function M.new(opts)
         jti_json = encode_or_raise(fname, opts.jti, "jti")
     end
 
-    -- Claim order of Auth0's generator: extra claims, iat, scopes, jti, exp, aud.
+    -- Claim order of Auth0's generator: extra claims, iat, scopes, jti, exp, aud. Only iat,
+    -- jti and exp change between signatures: the rest is serialised once, here.
     local self = {
         head = "{" .. encode_claims(fname, opts.claims) .. '"iat":',
         middle = ',"scopes":' .. scopeset.to_json(entities) .. ',"jti":',
         tail = ',"aud":' .. encode_or_raise(fname, opts.aud, "aud") .. "}",
-        iat_text = iat_text,
-        exp_part = exp_text and (',"exp":' .. exp_text) or nil,
+        iat = iat,
+        exp = exp,
         lifetime = lifetime,
         jti_json = jti_json,
         aud = opts.aud,
-        scopes = scopeset.to_strings(entities),
+        entities = entities,
     }
     return setmetatable(self, Token)
 end
@@ -167,16 +207,9 @@ function Token:sign(secret_or_key)
     elseif not is_key(key) then
         error("token.sign: expected a key object or a secret string, got " .. type(key), 2)
     end
-    local iat_text, exp_part = self.iat_text, self.exp_part
-    if not iat_text then
-        local iat = now()
-        iat_text = iat
-        if self.lifetime then exp_part = ',"exp":' .. (iat + self.lifetime) end
-    end
-    local jti_json = self.jti_json or ('"' .. new_jti() .. '"')
-    local payload = self.head .. iat_text .. self.middle .. jti_json .. (exp_part or "")
-        .. self.tail
-    local token, err = key_sign(key, payload)
+    local iat = self.iat or now()
+    local exp = self.exp or (self.lifetime and iat + self.lifetime)
+    local token, err = sign_parts(key, self.head, iat, self.middle, self.jti_json, exp, self.tail)
     if temporary then key:wipe() end
     if not token then
         if err == "token too long" then
@@ -189,13 +222,11 @@ end
 
 --- The scopes this token grants, as "action:entity" strings in claim order.
 function Token:scope_strings()
-    local out = {}
-    for i, s in ipairs(self.scopes) do out[i] = s end
-    return out
+    return scopeset.to_strings(self.entities)
 end
 
 function Token:__tostring()
-    return "auth0.apiv2.token (aud " .. self.aud .. ", " .. #self.scopes .. " scopes)"
+    return "auth0.apiv2.token (aud " .. self.aud .. ", " .. #self:scope_strings() .. " scopes)"
 end
 
 --- Reads a token's header and claims WITHOUT checking its signature: for inspection only

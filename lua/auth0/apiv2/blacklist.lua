@@ -1,0 +1,191 @@
+--- Revoke Auth0 APIv2 tokens and list revoked ones, through the Management API's blacklist
+-- endpoint (`/api/v2/blacklists/tokens`). Failures are values: `nil, err` with `err` a table
+-- (status, error_code, message, ...) that `tostring` makes readable. The bearer token never
+-- appears in an error or in `tostring(bl)`.
+local token = require "auth0.apiv2.token"
+local core = require "auth0.apiv2.core"
+local json = require "auth0.apiv2.json"
+local retry = require "auth0.apiv2.retry"
+local http = require "auth0.apiv2.http"
+
+local M = {}
+
+local type, pairs, ipairs, tostring, error, setmetatable =
+    type, pairs, ipairs, tostring, error, setmetatable
+local find, match = string.find, string.match
+
+M.DEFAULT_TIMEOUT = retry.DEFAULT_TIMEOUT        -- ms, for each of connect, send and read
+M.DEFAULT_MAX_WAIT = retry.DEFAULT_MAX_WAIT_MS   -- ms, the longest single wait before a retry
+M.DEFAULT_RETRIES = retry.DEFAULT_RETRIES
+M.TOKEN_LIFETIME = 300           -- s, of the tokens minted in key + aud mode
+local PATH = "/blacklists/tokens"
+
+local NEW_OPTIONS = {
+    domain = true, token = true, key = true, aud = true, base_url = true, timeout = true,
+    retries = true, ca_file = true, transport = true, max_wait = true, sleep = true, now = true,
+}
+local LIST_OPTIONS = { aud = true }
+
+--- The metatable of error values (shared with auth0.apiv2.management): fields `op`
+-- ("blacklist.revoke"), `status` (HTTP status, or nil when no answer came), `error_code`
+-- (Auth0's `errorCode`, or one of ours: timeout, connection_refused, tls, network, protocol,
+-- unavailable, invalid_response, missing_jti, malformed_token, sign_failed, no_token), `error`,
+-- `message`, `attempts`, and from the rate-limit headers `retry_after`, `reset` (UNIX
+-- seconds), `limit`, `remaining`.
+M.Error = retry.Error
+local new_error, excerpt = retry.new_error, retry.excerpt
+
+---------------------------------------------------------------- construction
+
+local Blacklist = {}
+Blacklist.__index = Blacklist
+
+--- Makes a client for one tenant's blacklist.
+-- @tparam table opts
+--   `domain` ("tenant.auth0.com") or `base_url` ("https://tenant.auth0.com/api/v2");
+--   `token`: a bearer token holding blacklist:tokens, or a function returning one (or nil and
+--     an error: a message or an error value), called before each request;
+--   or `key` (from token.key) and `aud` (the tenant's API key): the client then mints its own
+--     blacklist:tokens token;
+--   `timeout` (ms, default 5000), `retries` (0..10, default 3), `max_wait` (ms, default
+--   10000), `ca_file`, `transport`, `sleep` (function(seconds)), `now` (function: seconds)
+-- @return the client
+-- @raise on a missing, unknown or ill-typed option
+function M.new(opts)
+    if type(opts) ~= "table" then error("blacklist.new: options must be a table", 2) end
+    for name in pairs(opts) do
+        if not NEW_OPTIONS[name] then
+            error("blacklist.new: unknown option '" .. tostring(name) .. "'", 2)
+        end
+    end
+    if opts.aud ~= nil and (type(opts.aud) ~= "string" or opts.aud == "") then
+        error("blacklist.new: aud must be a non-empty string", 2)
+    end
+    local conn = retry.connection("blacklist.new", opts)
+    local kind
+    if opts.token ~= nil then
+        if opts.key ~= nil or opts.aud ~= nil then
+            error("blacklist.new: give either token, or key and aud, not both", 2)
+        end
+        if type(opts.token) == "function" then
+            kind, conn.bearer = "token function", opts.token
+        elseif type(opts.token) == "string" and match(opts.token, retry.BEARER_CHARS) then
+            -- A closure, so dumping the object (inspect, json) shows no credential.
+            kind, conn.bearer = "bearer token", retry.fixed_bearer(opts.token)
+        else
+            error("blacklist.new: token must be a bearer token (a compact JWT)", 2)
+        end
+    elseif opts.key ~= nil then
+        if not core.is_key(opts.key) then
+            error("blacklist.new: key must be a key object from token.key", 2)
+        end
+        if opts.aud == nil then error("blacklist.new: key needs aud (the tenant's API key)", 2) end
+        kind = "minted tokens"
+        conn.bearer = retry.minted_bearer(conn, opts.key, { aud = opts.aud,
+            scopes = { "blacklist:tokens" }, lifetime = M.TOKEN_LIFETIME })
+    else
+        error("blacklist.new: token (or key and aud) is required", 2)
+    end
+    return setmetatable({ base_url = conn.base_url, kind = kind, conn = conn }, Blacklist)
+end
+
+function Blacklist:__tostring()
+    return "auth0.apiv2.blacklist (" .. self.base_url .. ", " .. self.kind .. ")"
+end
+
+---------------------------------------------------------------- requests
+
+-- The (jti, aud) pair to revoke, from a token (decoded, not verified) or a table.
+local function revocation_of(op, what)
+    local jti, aud
+    if type(what) == "string" then
+        local header, claims = token.decode(what)
+        if not header then
+            return nil, new_error{ op = op, error_code = "malformed_token",
+                message = "cannot read the token: " .. claims }
+        end
+        jti, aud = claims.jti, claims.aud
+        if (jti ~= nil and type(jti) ~= "string") or (aud ~= nil and type(aud) ~= "string") then
+            return nil, new_error{ op = op, error_code = "malformed_token",
+                message = "the token's jti and aud must be strings" }
+        end
+    elseif type(what) == "table" then
+        jti, aud = what.jti, what.aud
+        if jti ~= nil and type(jti) ~= "string" then
+            error(op .. ": jti must be a string", 3)
+        end
+        if aud ~= nil and type(aud) ~= "string" then
+            error(op .. ": aud must be a string", 3)
+        end
+    else
+        error(op .. ": expected a token or a table with jti and aud, got " .. type(what), 3)
+    end
+    if jti == nil or jti == "" then
+        return nil, new_error{ op = op, error_code = "missing_jti",
+            message = "the token has no jti, so it cannot be revoked" }
+    end
+    return { jti = jti, aud = aud ~= "" and aud or nil }
+end
+
+--- Revokes a token: `POST /blacklists/tokens` with its `jti` and `aud`.
+-- @param what a token (its `jti` and `aud` are read without checking the signature), or a
+--   table with `jti` and optional `aud` (other fields are ignored, so decoded claims work);
+--   without `aud` Auth0 takes the caller's own tenant
+-- @return true
+-- @return[2] nil
+-- @return[2] the error value
+-- @raise when `what` is neither a string nor a table, or jti/aud are not strings
+function Blacklist:revoke(what)
+    local op = "blacklist.revoke"
+    local pair, perr = revocation_of(op, what)
+    if not pair then return nil, perr end
+    local body, jerr = json.encode(pair, "request")
+    if not body then error(op .. ": " .. jerr, 2) end
+    local response, err = retry.call(op, self.conn, "POST", PATH, body)
+    if not response then return nil, err end
+    return true
+end
+
+--- Lists revoked tokens: `GET /blacklists/tokens`, optionally of one tenant only.
+-- @tparam[opt] table opts `aud`: only the tokens of this tenant
+-- @treturn table array of `{ aud = "...", jti = "..." }` in the server's order
+-- @return[2] nil
+-- @return[2] the error value
+-- @raise on an unknown option or a non-string aud
+function Blacklist:list(opts)
+    local op = "blacklist.list"
+    if opts ~= nil and type(opts) ~= "table" then error(op .. ": options must be a table", 2) end
+    opts = opts or {}
+    for name in pairs(opts) do
+        if not LIST_OPTIONS[name] then
+            error(op .. ": unknown option '" .. tostring(name) .. "'", 2)
+        end
+    end
+    if opts.aud ~= nil and (type(opts.aud) ~= "string" or opts.aud == "") then
+        error(op .. ": aud must be a non-empty string", 2)
+    end
+    local path = PATH .. (opts.aud and ("?aud=" .. http.escape(opts.aud)) or "")
+    local response, err = retry.call(op, self.conn, "GET", path)
+    if not response then return nil, err end
+    local decoded = json.decode(response.body)
+    local list = {}
+    if type(decoded) == "table" and find(response.body, "^%s*%[") then
+        for i, entry in ipairs(decoded) do
+            if type(entry) ~= "table" or type(entry.jti) ~= "string" then
+                decoded = nil
+                break
+            end
+            list[i] = { jti = entry.jti, aud = type(entry.aud) == "string" and entry.aud or nil }
+        end
+    else
+        decoded = nil
+    end
+    if not decoded then
+        return nil, new_error{ op = op, status = response.status, error_code = "invalid_response",
+            message = "expected a JSON array of {aud, jti}, got " .. (excerpt(response.body)
+            or "an empty body") }
+    end
+    return list
+end
+
+return M
