@@ -27,7 +27,7 @@ LUA_jit = luajit
 CORES = $(foreach v,$(LUA_VERSIONS),build/$(v)/auth0/apiv2/core.so)
 
 .PHONY: all build deps demo test test-all test-c test-fixtures lint rock bench clean fuzz fuzz-smoke \
-        test-asan test-valgrind embed-example test-embed
+        test-asan test-valgrind embed-example test-embed test-openresty
 
 all: build
 
@@ -53,9 +53,13 @@ demo: deps build
 
 # Everything: lint, C unit tests, every spec on every Lua, the rock, the embedding hosts,
 # a short fuzzing run, the specs against an ASan+UBSan core and under valgrind.
-test: deps build lint test-c test-fixtures test-all rock test-embed fuzz-smoke test-asan \
-      test-valgrind
+test: deps build lint test-c test-fixtures test-all rock test-embed test-openresty fuzz-smoke \
+      test-asan test-valgrind
 	@echo "make test: all passed"
+
+# The gateway example inside a real nginx (2 workers) against the local Auth0-like server.
+test-openresty: build
+	spec/openresty/run
 
 # The C host that links the library statically (examples/embed/README.md).
 embed-example:
@@ -93,7 +97,7 @@ test-fixtures:
 	/usr/bin/python3 -m unittest spec/server/test_auth0_mock.py 2>&1 | tail -n 3
 
 lint:
-	luacheck --quiet --no-color lua spec examples bench
+	luacheck --quiet --no-color lua spec examples bench bin/auth0-apiv2
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem --suppress=variableScope -Icsrc $(CORE_SRC)
 
@@ -158,6 +162,7 @@ test-valgrind: build
 
 bench: build
 	bench/run
+	bench/openresty/run
 
 clean:
 	rm -rf build

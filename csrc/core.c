@@ -1,5 +1,6 @@
 /* auth0.apiv2.core: the bytes behind auth0.apiv2 (private; users require auth0.apiv2.*).
    The only file that talks to Lua. Misuse raises; data failures return nil, reason. */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -60,6 +61,18 @@ static const char *check_bytes(lua_State *L, int arg, size_t *len) {
 
 /* ---------------------------------------------------------------- key objects */
 
+/* The key object at arg, or NULL (5.1 has no luaL_testudata). */
+static void *test_key(lua_State *L, int arg) {
+    void *p = lua_touserdata(L, arg);
+    int is_key = 0;
+    if (p != NULL && lua_getmetatable(L, arg)) {
+        luaL_getmetatable(L, KEY_MT);
+        is_key = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+    }
+    return is_key ? p : NULL;
+}
+
 static key_object *check_key(lua_State *L, int arg) {
     key_object *k = (key_object *)luaL_checkudata(L, arg, KEY_MT);
     if (k->hmac == NULL) luaL_argerror(L, arg, "key has been wiped");
@@ -106,13 +119,7 @@ static int core_key(lua_State *L) {
 
 /* core.is_key(v) -> whether v is a key object (live or wiped). */
 static int core_is_key(lua_State *L) {
-    int is_key = 0;
-    if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {
-        luaL_getmetatable(L, KEY_MT);
-        is_key = lua_rawequal(L, -1, -2);
-        lua_pop(L, 2);
-    }
-    lua_pushboolean(L, is_key);
+    lua_pushboolean(L, test_key(L, 1) != NULL);
     return 1;
 }
 
@@ -243,18 +250,28 @@ static int core_jti(lua_State *L) {
 }
 
 /* Writes the decimal form of a whole number of seconds (0..2^53-1); returns its length.
-   Done in lua_Number arithmetic, exact for such values, since Lua 5.1 has no integers. */
+   Lua 5.1 has no integers: the value is checked as a lua_Number, then written with unsigned
+   long arithmetic where that holds it (every 64-bit Unix), else with exact double steps. */
 static size_t put_seconds(lua_State *L, int arg, char *out) {
     lua_Number v = luaL_checknumber(L, arg), digit;
     char digits[24];
     size_t n = 0, i;
+    unsigned long u;
     luaL_argcheck(L, v >= 0 && v <= 9007199254740991.0 && v == floor(v), arg,
                   "whole number of seconds expected");
-    do {
-        digit = fmod(v, 10);
-        digits[n++] = (char)('0' + (int)digit);
-        v = (v - digit) / 10;
-    } while (v >= 1);
+    if (v <= (lua_Number)ULONG_MAX) {
+        u = (unsigned long)v;
+        do {
+            digits[n++] = (char)('0' + (int)(u % 10));
+            u /= 10;
+        } while (u);
+    } else {
+        do {
+            digit = fmod(v, 10);
+            digits[n++] = (char)('0' + (int)digit);
+            v = (v - digit) / 10;
+        } while (v >= 1);
+    }
     for (i = 0; i < n; i++) out[i] = digits[n - 1 - i];
     return n;
 }
@@ -271,7 +288,7 @@ static char *put_text(char *out, const char *s, size_t n) {
    and payloads that differ only in the middle all land in one hash chain). */
 static int core_sign_parts(lua_State *L) {
     static const char hex[] = "0123456789abcdef";
-    key_object *k = check_key(L, 1);
+    key_object *k = (key_object *)test_key(L, 1);
     size_t head_len, middle_len, jti_len = 34, tail_len, plen, blen, i;
     const char *head = check_bytes(L, 2, &head_len);
     const char *middle = check_bytes(L, 4, &middle_len);
@@ -280,6 +297,11 @@ static int core_sign_parts(lua_State *L) {
     unsigned char raw_id[16], mac[APIV2_MAC_LEN];
     char payload[TOKEN_MAX], token[TOKEN_MAX];
     char *p = payload;
+
+    if (k == NULL)
+        return luaL_error(L, "token.sign: expected a key object or a secret string, got %s",
+                          luaL_typename(L, 1));
+    if (k->hmac == NULL) return luaL_error(L, "token.sign: the key has been wiped");
 
     /* Fixed parts over the limit: refuse before any formatting (numbers add at most 40). */
     if (head_len > TOKEN_MAX || middle_len > TOKEN_MAX || jti_len > TOKEN_MAX

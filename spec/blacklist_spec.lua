@@ -425,6 +425,18 @@ describe("retries", function()
 end)
 
 describe("retry.delay", function()
+    it("draws its default jitter from the core's pool, not the unseeded math.random", function()
+        local no_jitter = { max_wait = 10, now = function() return 100 end }
+        local seen = {}
+        for _ = 1, 20 do
+            math.randomseed(1)   -- what every nginx worker starts with
+            seen[retry.delay(reply(503), 3, no_jitter)] = true
+        end
+        local distinct = 0
+        for _ in pairs(seen) do distinct = distinct + 1 end
+        assert.is_true(distinct > 1)
+    end)
+
     local policy = { max_wait = 10, now = function() return 100 end, random = function() return 0 end }
 
     it("prefers Retry-After, then x-ratelimit-reset, then backoff", function()
@@ -511,6 +523,16 @@ describe("http.request inside nginx", function()
                 .. "User-Agent: auth0-apiv2-lua\r\nContent-Length: 2\r\nConnection: close\r\n"
                 .. "\r\n{}", table.concat(log.sent))
             assert.is_true(log.closed)
+        end)
+    end)
+
+    it("refuses HTTPS to an IP address, which nginx's name check could never pass", function()
+        with_ngx({ response = "HTTP/1.1 204 No Content\r\n\r\n" }, function(log)
+            local response, err, code = http.request{ url = "https://127.0.0.1:8443/x" }
+            assert.is_nil(response)
+            assert.are.equal("tls", code)
+            assert.is_truthy(tostring(err):find("needs a host name", 1, true))
+            assert.is_nil(log.handshake)
         end)
     end)
 

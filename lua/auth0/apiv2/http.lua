@@ -304,6 +304,13 @@ local function cosocket_request(ngx, req, u, text, where)
         return io_fail("connect to", where, cerr)
     end
     if u.scheme == "https" then
+        if u.ip then
+            -- nginx checks a certificate against host NAMES only (and would send the address
+            -- as SNI, which RFC 6066 forbids): verification could never pass, so say why.
+            sock:close()
+            return fail("tls", "TLS to " .. where .. ": inside nginx HTTPS needs a host name "
+                .. "(with a resolver directive), not an IP address")
+        end
         local session, herr = sock:sslhandshake(nil, u.host, true)
         if not session then
             sock:close()

@@ -14,7 +14,15 @@ local type, tonumber, tostring, ipairs, rawget, pcall, require, error, setmetata
     type, tonumber, tostring, ipairs, rawget, pcall, require, error, setmetatable
 local find, gsub, match, sub = string.find, string.gsub, string.match, string.sub
 local concat = table.concat
-local floor, random, huge = math.floor, math.random, math.huge
+local floor, huge = math.floor, math.huge
+local core_random = require("auth0.apiv2.core").random
+
+-- Jitter in [0, 1) from the core's random pool: math.random is never seeded inside nginx, so
+-- every worker would draw the same sequence and retry in lockstep.
+local function random()
+    local a, b, c = core_random(3):byte(1, 3)
+    return ((a * 256 + b) * 256 + c) / 16777216
+end
 
 M.DEFAULT_RETRIES = 3
 M.MAX_RETRIES = 10
@@ -41,7 +49,7 @@ M.header_number = seconds
 -- @tparam table response `{ status, headers }` with lower-case header names
 -- @tparam number attempt
 -- @tparam table policy `max_wait` (seconds), `now` (function: seconds), `random` (function
---   returning [0, 1), default math.random)
+--   returning [0, 1), default: the core's random pool)
 -- @treturn number seconds
 function M.delay(response, attempt, policy)
     local headers = response.headers or {}

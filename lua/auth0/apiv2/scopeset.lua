@@ -154,6 +154,50 @@ function M.parse(scopes, fname, allow_current_user)
     return entities
 end
 
+-- Parsed lists of scope strings, so that a server building tokens from the same few scope
+-- lists does not parse them again: a trie over the list's strings (no joined key, so two
+-- different lists can never meet in one entry), cleared when it grows past CACHE_MAX.
+local CACHE_MAX = 1024
+local RESULT = {}   -- the trie node key under which a complete list's result is kept
+local cache, cached = { {}, {} }, 0
+
+--- Like parse followed by to_json, for lists of scope strings, with a cache.
+-- @treturn table entities (shared: callers must not change it)
+-- @treturn string its JSON
+-- @raise like parse
+function M.parse_to_json(scopes, fname, allow_current_user)
+    local node = type(scopes) == "table" and cache[allow_current_user and 2 or 1]
+    local n = node and #scopes or 0
+    if n > 0 then
+        local count = 0
+        for _ in pairs(scopes) do count = count + 1 end
+        if count ~= n then node = nil end
+        for i = 1, n do
+            if not node then break end
+            node = node[scopes[i]]
+        end
+        local hit = node and node[RESULT]
+        if hit then return hit[1], hit[2] end
+    end
+    local entities = M.parse(scopes, fname, allow_current_user)
+    local text = M.to_json(entities)
+    if n > 0 then   -- parse accepted a list of n strings: remember it
+        if cached >= CACHE_MAX then cache, cached = { {}, {} }, 0 end
+        node = cache[allow_current_user and 2 or 1]
+        for i = 1, n do
+            local child = node[scopes[i]]
+            if not child then
+                child = {}
+                node[scopes[i]] = child
+            end
+            node = child
+        end
+        node[RESULT] = { entities, text }
+        cached = cached + 1
+    end
+    return entities, text
+end
+
 --- Adds more "action:entity" strings to a parsed set (token.new's `endpoints`).
 -- @raise like parse
 function M.add_strings(entities, list, fname, allow_current_user)

@@ -15,7 +15,7 @@ local type, pairs, ipairs, error, setmetatable = type, pairs, ipairs, error, set
 local floor = math.floor
 local format = string.format
 local concat, sort = table.concat, table.sort
-local is_key, sign_parts = core.is_key, core.sign_parts
+local sign_parts = core.sign_parts
 local now = clock.now
 
 M.MIN_KEY_BYTES = keys.MIN_BYTES
@@ -145,9 +145,12 @@ function M.new(opts)
     if allow ~= nil and type(allow) ~= "boolean" then
         error(fname .. ": allow_current_user must be a boolean", 2)
     end
-    local entities = scopeset.parse(opts.scopes, fname, allow)
+    local entities, scopes_json
     if opts.endpoints ~= nil then
+        entities = scopeset.parse(opts.scopes, fname, allow)
         scopeset.add_strings(entities, endpoint_scopes(fname, opts.endpoints), fname, allow)
+    else
+        entities, scopes_json = scopeset.parse_to_json(opts.scopes, fname, allow)
     end
     if opts.strict_scopes ~= nil and type(opts.strict_scopes) ~= "boolean" then
         error(fname .. ": strict_scopes must be a boolean", 2)
@@ -182,7 +185,7 @@ function M.new(opts)
     -- jti and exp change between signatures: the rest is serialised once, here.
     local self = {
         head = "{" .. encode_claims(fname, opts.claims) .. '"iat":',
-        middle = ',"scopes":' .. scopeset.to_json(entities) .. ',"jti":',
+        middle = ',"scopes":' .. (scopes_json or scopeset.to_json(entities)) .. ',"jti":',
         tail = ',"aud":' .. encode_or_raise(fname, opts.aud, "aud") .. "}",
         iat = iat,
         exp = exp,
@@ -201,16 +204,18 @@ end
 -- @treturn[2] string reason, when OpenSSL fails
 -- @raise when the key is of the wrong type or the token would exceed 8192 bytes
 function Token:sign(secret_or_key)
-    local key, temporary = secret_or_key, false
+    local key = secret_or_key
     if type(key) == "string" then
-        key, temporary = make_key("token.sign", key), true
-    elseif not is_key(key) then
-        error("token.sign: expected a key object or a secret string, got " .. type(key), 2)
+        key = make_key("token.sign", key)
+        local token, err = self:sign(key)
+        key:wipe()
+        return token, err
     end
     local iat = self.iat or now()
-    local exp = self.exp or (self.lifetime and iat + self.lifetime)
-    local token, err = sign_parts(key, self.head, iat, self.middle, self.jti_json, exp, self.tail)
-    if temporary then key:wipe() end
+    local lifetime = self.lifetime
+    -- sign_parts checks that key is a key object (raising "token.sign: expected ...").
+    local token, err = sign_parts(key, self.head, iat, self.middle, self.jti_json,
+        self.exp or (lifetime and iat + lifetime), self.tail)
     if not token then
         if err == "token too long" then
             error("token.sign: the token would be longer than 8192 bytes", 2)

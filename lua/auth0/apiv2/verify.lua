@@ -156,7 +156,8 @@ function M.verify(jwt, key_or_keys, opts)
     if kind ~= "string" and kind ~= "table" and kind ~= "function" and not is_key(key_or_keys) then
         error("token.verify: key must be " .. KEY_KINDS, 2)
     end
-    local header, claims, input_length, signature = parse(jwt, "token.verify")
+    -- A key function is given the header: it gets its own table, never the shared one.
+    local header, claims, input_length, signature = parse(jwt, "token.verify", kind ~= "function")
     if not header then return nil, claims end
 
     local alg = header.alg

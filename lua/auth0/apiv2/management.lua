@@ -1,0 +1,414 @@
+--- Calls to Auth0's Management API v2 (`https://DOMAIN/api/v2`). The bearer token comes from
+-- the client credentials grant (`POST /oauth/token`; kept, and fetched again 10 s before it
+-- expires, concurrent callers in one nginx worker sharing one pending request), from a key
+-- (a self-signed APIv2 token, as tenants made before 2017 use), or from the caller. Failures
+-- are values: `nil, err` with `err` a table (status, error_code, message, ...) that `tostring`
+-- makes readable; no secret or token ever appears in one, nor in `tostring(mgmt)`.
+local core = require "auth0.apiv2.core"
+local json = require "auth0.apiv2.json"
+local http = require "auth0.apiv2.http"
+local retry = require "auth0.apiv2.retry"
+local scopes = require "auth0.apiv2.scopes"
+local blacklist = require "auth0.apiv2.blacklist"
+
+local M = {}
+
+local type, pairs, ipairs, tostring, tonumber, error, setmetatable, pcall, require =
+    type, pairs, ipairs, tostring, tonumber, error, setmetatable, pcall, require
+local find, format, gsub, gmatch, lower, match, sub, upper = string.find, string.format,
+    string.gsub, string.gmatch, string.lower, string.match, string.sub, string.upper
+local concat, sort = table.concat, table.sort
+local floor, huge = math.floor, math.huge
+local escape, new_error, excerpt = http.escape, retry.new_error, retry.excerpt
+local bytes_less = json.bytes_less
+
+M.DEFAULT_TIMEOUT = retry.DEFAULT_TIMEOUT        -- ms, for each of connect, send and read
+M.DEFAULT_MAX_WAIT = retry.DEFAULT_MAX_WAIT_MS   -- ms, the longest single wait before a retry
+M.DEFAULT_RETRIES = retry.DEFAULT_RETRIES
+M.RENEW_BEFORE = 10       -- s: a client credentials token is replaced this long before it expires
+M.TOKEN_LIFETIME = 300    -- s, of the tokens minted in key + aud + scopes mode
+M.POLL_INTERVAL = 0.01    -- s between looks at a pending token request, without ngx.semaphore
+local MAX_EXACT = 2 ^ 53  -- numbers below this are written as integers in paths and queries
+local TOKEN_OP = "management.token"   -- replaced by the caller's op in the error it returns
+
+local NEW_OPTIONS = {
+    domain = true, base_url = true, client_id = true, client_secret = true, key = true,
+    aud = true, scopes = true, token = true, timeout = true, retries = true, max_wait = true,
+    ca_file = true, transport = true, sleep = true, now = true,
+}
+-- What mgmt:blacklist() passes on to blacklist.new.
+local SHARED_OPTIONS = { "timeout", "retries", "max_wait", "ca_file", "transport", "sleep", "now" }
+
+---------------------------------------------------------------- client credentials
+
+-- A semaphore of lua-resty-core inside nginx (nil elsewhere, or without it).
+local function new_semaphore()
+    local ok, semaphore = pcall(require, "ngx.semaphore")
+    if ok and type(semaphore) == "table" and type(semaphore.new) == "function" then
+        return semaphore.new(0)
+    end
+    return nil
+end
+
+-- The access token and when to replace it, from /oauth/token's answer, or nil and an error.
+local function read_token_answer(response, started)
+    local answer = json.decode(response.body)
+    local problem, expires_in
+    if type(answer) ~= "table" or not find(response.body, "^%s*{") then
+        problem = "is not a JSON object"
+    elseif type(answer.access_token) ~= "string"
+        or not match(answer.access_token, retry.BEARER_CHARS) then
+        problem = "has no usable access_token"
+    elseif answer.token_type ~= nil and (type(answer.token_type) ~= "string"
+        or lower(answer.token_type) ~= "bearer") then
+        problem = "has a token_type other than Bearer"
+    else
+        local value = answer.expires_in
+        expires_in = (type(value) == "number" or (type(value) == "string"
+            and match(value, "^%d+$"))) and tonumber(value)
+        if not expires_in or expires_in <= 0 or expires_in == huge then
+            problem = "has no valid expires_in"
+        end
+    end
+    if problem then     -- never an excerpt here: the body may hold a token
+        return nil, new_error{ op = TOKEN_OP, stage = "token", status = response.status,
+            error_code = "invalid_response", message = "the answer of /oauth/token " .. problem }
+    end
+    return answer.access_token, started + expires_in - M.RENEW_BEFORE
+end
+
+-- The token source of the client credentials grant: a function returning the token, or nil
+-- and an error table. It keeps the token until RENEW_BEFORE seconds before it expires. While
+-- one call is fetching a token, other calls (other requests of the same nginx worker, or
+-- coroutines of a yielding transport) wait for its result instead of sending their own:
+-- on ngx.semaphore when there is one, else by sleeping POLL_INTERVAL at a time. A fetch
+-- whose caller died (an aborted nginx request) is given up after the longest a request can
+-- take, and the next call starts a new one.
+local function client_credentials(conn, token_url, audience, client_id, client_secret)
+    local cached, renew_at      -- the token, and when to fetch the next one
+    local flight                -- the pending fetch: { deadline, done, token, err, sema, waiters }
+    local longest = retry.longest(conn)
+    local secrets = { { client_secret, "[secret]" } }
+
+    local function fetch()
+        local started = conn.now()
+        local response, err = retry.send(TOKEN_OP, conn, {
+            method = "POST", url = token_url,
+            headers = { ["Content-Type"] = "application/x-www-form-urlencoded",
+                Accept = "application/json" },
+            body = "grant_type=client_credentials&client_id=" .. escape(client_id)
+                .. "&client_secret=" .. escape(client_secret) .. "&audience=" .. escape(audience),
+        }, secrets)
+        if not response then
+            err.stage = "token"
+            return nil, err
+        end
+        return read_token_answer(response, started)
+    end
+
+    local function wait(f)
+        local in_nginx, usable = http.in_nginx()
+        if in_nginx and not usable then
+            return nil, { stage = "token", error_code = "unavailable", message = "another "
+                .. "request is getting the token, and this nginx phase cannot wait for it" }
+        end
+        if in_nginx and f.sema == nil then f.sema = new_semaphore() or false end
+        if f.sema then
+            f.waiters = f.waiters + 1
+            local remaining = f.deadline - conn.now()
+            f.sema:wait(remaining > 0 and remaining or M.POLL_INTERVAL)
+        else
+            local waited = 0
+            while not f.done and waited < longest do
+                conn.policy.sleep(M.POLL_INTERVAL)
+                waited = waited + M.POLL_INTERVAL
+            end
+        end
+        if f.done then
+            if f.token then return f.token end
+            return nil, f.err
+        end
+        return nil, { stage = "token", error_code = "timeout", message = "gave up waiting for "
+            .. "the token another request is getting" }
+    end
+
+    return function()
+        local t = conn.now()
+        if cached and t < renew_at then return cached end
+        local f = flight
+        if f and not f.done and t < f.deadline then return wait(f) end
+        f = { deadline = t + longest, waiters = 0 }
+        flight = f
+        local jwt, renew_or_err = fetch()
+        f.done = true
+        if jwt then
+            cached, renew_at, f.token = jwt, renew_or_err, jwt
+        else
+            f.err = renew_or_err
+        end
+        if flight == f then flight = nil end
+        if f.sema and f.waiters > 0 then f.sema:post(f.waiters) end
+        if jwt then return jwt end
+        return nil, f.err
+    end
+end
+
+---------------------------------------------------------------- construction
+
+local Management = {}
+Management.__index = Management
+
+local function check_string(name, value)
+    if type(value) ~= "string" or value == "" then
+        error("management.new: " .. name .. " must be a non-empty string", 3)
+    end
+end
+
+-- Which credentials the options give; raises unless exactly one kind.
+local function credentials_kind(opts)
+    local kinds = {}
+    if opts.client_id ~= nil or opts.client_secret ~= nil then
+        kinds[#kinds + 1] = "client credentials"
+    end
+    if opts.key ~= nil or opts.aud ~= nil or opts.scopes ~= nil then
+        kinds[#kinds + 1] = "minted tokens"
+    end
+    if opts.token ~= nil then kinds[#kinds + 1] = "bearer token" end
+    if #kinds ~= 1 then
+        error("management.new: give " .. (#kinds == 0 and "" or "only ") .. "one of: client_id "
+            .. "and client_secret, key with aud and scopes, or token", 3)
+    end
+    return kinds[1]
+end
+
+--- Makes a Management API client for one tenant. Make it once (per nginx worker: at module
+-- level or in init_worker), not per request: the token it fetches is kept in the client.
+-- @tparam table opts
+--   `domain` ("tenant.auth0.com"), and/or `base_url` (the API's URL, default
+--   "https://DOMAIN/api/v2"; `http://` allowed, for tests and proxies);
+--   credentials, one of:
+--   `client_id`, `client_secret`: the client credentials grant at "https://DOMAIN/oauth/token"
+--     (with base_url, beside it: base_url must then end in /api/v2), with the audience
+--     "https://DOMAIN/api/v2/" (so `domain` is required, even with base_url);
+--   `key` (a key object from token.key), `aud` (the tenant's API key), `scopes`: the client
+--     signs its own APIv2 token with these scopes, valid 300 s, renewed a minute before;
+--   `token`: a bearer token, or a function returning one (or nil and an error);
+--   `timeout` (ms, default 5000), `retries` (0..10, default 3), `max_wait` (ms, default
+--   10000), `ca_file`, `transport`, `sleep` (function(seconds)), `now` (function: seconds)
+-- @return the client
+-- @raise on a missing, unknown or ill-typed option
+function M.new(opts)
+    if type(opts) ~= "table" then error("management.new: options must be a table", 2) end
+    for name in pairs(opts) do
+        if not NEW_OPTIONS[name] then
+            error("management.new: unknown option '" .. tostring(name) .. "'", 2)
+        end
+    end
+    local kind = credentials_kind(opts)
+    local conn = retry.connection("management.new", opts)
+    if kind == "client credentials" then
+        check_string("client_id", opts.client_id)
+        check_string("client_secret", opts.client_secret)
+        if not opts.domain then
+            error("management.new: client credentials need domain (the token's audience is "
+                .. "https://DOMAIN/api/v2/), also with base_url", 2)
+        end
+        local root = "https://" .. opts.domain
+        if opts.base_url then
+            root = match(conn.base_url, "^(.*)/api/v2$")
+            if not root then
+                error("management.new: with client credentials, base_url must end in /api/v2 "
+                    .. "(/oauth/token is beside it)", 2)
+            end
+        end
+        conn.bearer = client_credentials(conn, root .. "/oauth/token",
+            "https://" .. opts.domain .. "/api/v2/", opts.client_id, opts.client_secret)
+    elseif kind == "minted tokens" then
+        if not core.is_key(opts.key) then
+            error("management.new: key must be a key object from token.key", 2)
+        end
+        check_string("aud", opts.aud)
+        if type(opts.scopes) ~= "table" then
+            error("management.new: scopes must be a table, e.g. { \"read:users\" }", 2)
+        end
+        local ok, source = pcall(retry.minted_bearer, conn, opts.key,
+            { aud = opts.aud, scopes = opts.scopes, lifetime = M.TOKEN_LIFETIME })
+        if not ok then
+            error("management.new: " .. gsub(tostring(source), "^[^:]*:%d+: ", ""), 2)
+        end
+        conn.bearer = source
+    elseif type(opts.token) == "function" then
+        kind, conn.bearer = "token function", opts.token
+    elseif type(opts.token) == "string" and match(opts.token, retry.BEARER_CHARS) then
+        conn.bearer = retry.fixed_bearer(opts.token)   -- a closure: not in a field
+    else
+        error("management.new: token must be a bearer token (a compact JWT) or a function", 2)
+    end
+    local shared = {}
+    for _, name in ipairs(SHARED_OPTIONS) do shared[name] = opts[name] end
+    return setmetatable({ base_url = conn.base_url, kind = kind, conn = conn, shared = shared },
+        Management)
+end
+
+function Management:__tostring()
+    return "auth0.apiv2.management (" .. self.base_url .. ", " .. self.kind .. ")"
+end
+
+---------------------------------------------------------------- requests
+
+-- Whether a path parameter value would change the path's shape once put in it.
+local function unsafe_segment(value)
+    return value == "" or value == "." or value == ".."
+end
+
+-- A number in a path or query: integers without exponent or ".0"; nil for NaN and infinities.
+local function number_text(value)
+    if value ~= value or value == huge or value == -huge then return nil end
+    if value == floor(value) and value > -MAX_EXACT and value < MAX_EXACT then
+        return format("%.0f", value)
+    end
+    return tostring(value)
+end
+
+-- The path with its {name} placeholders replaced by the URL-encoded parameters.
+local function expand(op, template, params)
+    if type(template) ~= "string" or sub(template, 1, 1) ~= "/" or find(template, "[%s%c?#]") then
+        error(op .. ": path must be a string starting with /, without query, e.g. "
+            .. "/users/{id}", 3)
+    end
+    if find(gsub(template, "{[%w_]+}", ""), "[{}]") then
+        error(op .. ": path has a malformed placeholder (expected {name})", 3)
+    end
+    if params ~= nil and type(params) ~= "table" then
+        error(op .. ": path parameters must be a table", 3)
+    end
+    params = params or {}
+    local values = {}
+    for name in gmatch(template, "{([%w_]+)}") do
+        local value = params[name]
+        if type(value) == "number" then value = number_text(value) or false end
+        if type(value) ~= "string" then
+            error(op .. ": path parameter '" .. name .. "' must be a string or a finite number"
+                .. (value == nil and " (it is missing)" or ""), 3)
+        end
+        if unsafe_segment(value) then
+            return nil, new_error{ op = op, error_code = "invalid_parameter", message = "path "
+                .. "parameter '" .. name .. "' is empty, . or .., which would change the path" }
+        end
+        values[name] = escape(value)
+    end
+    for name in pairs(params) do
+        if values[name] == nil then
+            error(op .. ": unknown path parameter '" .. tostring(name) .. "'", 3)
+        end
+    end
+    return (gsub(template, "{([%w_]+)}", values))
+end
+
+local function query_value(op, name, value)
+    local t = type(value)
+    if t == "string" then return value end
+    if t == "boolean" then return value and "true" or "false" end
+    local text = t == "number" and number_text(value)
+    if text then return text end
+    error(op .. ": query." .. name .. " must be a string, a finite number, a boolean or a list "
+        .. "of them", 4)
+end
+
+-- "?a=1&b=x%20y" from { a = 1, b = "x y" }, names in byte order; a list repeats the name.
+local function query_string(op, query)
+    if query == nil then return "" end
+    if type(query) ~= "table" then error(op .. ": query must be a table", 3) end
+    local names = {}
+    for name in pairs(query) do
+        if type(name) ~= "string" or name == "" then
+            error(op .. ": query names must be non-empty strings", 3)
+        end
+        names[#names + 1] = name
+    end
+    sort(names, bytes_less)
+    local parts = {}
+    for _, name in ipairs(names) do
+        local value = query[name]
+        local list = type(value) == "table" and value or { value }
+        for _, item in ipairs(list) do
+            parts[#parts + 1] = escape(name) .. "=" .. escape(query_value(op, name, item))
+        end
+    end
+    return #parts > 0 and ("?" .. concat(parts, "&")) or ""
+end
+
+-- The scopes the catalog lists for an endpoint, without the current_user ones (only a
+-- logged-in user's own token holds those); nil for an endpoint the catalog does not know.
+local function grantable_scopes(endpoint)
+    local listed = scopes.for_endpoint(endpoint)
+    if not listed then return nil end
+    local out = {}
+    for _, scope in ipairs(listed) do
+        if not scopes.is_special(scope) then out[#out + 1] = scope end
+    end
+    return out
+end
+
+--- Calls the Management API.
+-- @tparam string method "GET", "POST", "PATCH", "PUT", "DELETE" (any letter case)
+-- @tparam string path a path below /api/v2 with {name} placeholders, e.g. "/users/{id}"
+-- @tparam[opt] table params the placeholders' values (strings or integers), URL-encoded into
+--   the path: `{ id = "auth0|123" }` gives /users/auth0%7C123
+-- @param[opt] body a table (sent as JSON; `json.empty_array` for `[]`) or JSON text
+-- @tparam[opt] table query `{ name = value }`: strings, numbers, booleans, or lists of them
+--   (the name repeated); sent in byte order of the names
+-- @return the decoded JSON body of a 2xx answer, or `true` when it has none (204)
+-- @return[2] nil
+-- @return[2] the error value: `status`, `error_code`, `message`, ...; on a 403
+--   `required_scopes` lists the scopes the catalog says the endpoint needs (any one of them;
+--   current_user scopes left out)
+-- @raise on a malformed method, path, parameter, body or query
+function Management:request(method, path, params, body, query)
+    local op = "management.request"
+    if type(method) ~= "string" or not match(method, "^%a+$") then
+        error(op .. ": method must be an HTTP method such as \"GET\"", 2)
+    end
+    method = upper(method)
+    local target, perr = expand(op, path, params)
+    if not target then return nil, perr end
+    target = target .. query_string(op, query)
+    local text = body
+    if type(body) == "table" then
+        local jerr
+        text, jerr = json.encode(body, "body")
+        if not text then error(op .. ": " .. jerr, 2) end
+    elseif body ~= nil and type(body) ~= "string" then
+        error(op .. ": body must be a table or JSON text", 2)
+    end
+    local response, err = retry.call(op, self.conn, method, target, text)
+    if not response then
+        if err.status == 403 and err.stage == nil then
+            err.required_scopes = grantable_scopes(method .. " " .. path)
+        end
+        return nil, err
+    end
+    if response.status == 204 or not find(response.body, "%S") then return true end
+    local value = json.decode(response.body)
+    if value == nil then
+        return nil, new_error{ op = op, status = response.status,
+            error_code = "invalid_response", message = "expected JSON, got "
+            .. excerpt(response.body) }
+    end
+    return value
+end
+
+--- A blacklist client (auth0.apiv2.blacklist) for the same tenant that shares this client's
+-- token: the same cached client credentials token, minted token or given token, which must
+-- hold blacklist:tokens. Made at the first call, then the same one is returned.
+-- @return the blacklist client
+function Management:blacklist()
+    if not self.revoker then
+        local opts = { base_url = self.base_url, token = self.conn.bearer }
+        for _, name in ipairs(SHARED_OPTIONS) do opts[name] = self.shared[name] end
+        self.revoker = blacklist.new(opts)
+    end
+    return self.revoker
+end
+
+return M
