@@ -32,8 +32,12 @@ typedef struct {
     size_t keylen;
 } key_object;
 
+/* Per-state data of the functions that draw random ids: the pool, and the work area of
+   sign_parts (16 KiB kept off the C stack: coroutines and host threads may have small ones). */
 typedef struct {
     apiv2_randpool *pool;
+    char payload[TOKEN_MAX];
+    char token[TOKEN_MAX];
 } pool_object;
 
 /* Pushes nil and "<what>: <OpenSSL's reason>" and clears the error queue; never key bytes. */
@@ -179,8 +183,10 @@ static int key_sign(lua_State *L) {
     buf[HEADER_B64_LEN] = '.';
     apiv2_b64url_encode((const unsigned char *)payload, plen, buf + HEADER_B64_LEN + 1);
     if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)buf, HEADER_B64_LEN + 1 + blen,
-                        NULL, 0, mac))
+                        NULL, 0, mac)) {
+        OPENSSL_cleanse(mac, sizeof mac);
         return push_ssl_error(L, "sign");
+    }
     buf[HEADER_B64_LEN + 1 + blen] = '.';
     apiv2_b64url_encode(mac, sizeof mac, buf + HEADER_B64_LEN + 2 + blen);
     OPENSSL_cleanse(mac, sizeof mac);
@@ -199,8 +205,10 @@ static int key_verify(lua_State *L) {
     unsigned char mac[APIV2_MAC_LEN];
     int ok;
     luaL_argcheck(L, prefix >= 0 && (size_t)prefix <= n, 4, "length out of range");
-    if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)input, (size_t)prefix, NULL, 0, mac))
+    if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)input, (size_t)prefix, NULL, 0, mac)) {
+        OPENSSL_cleanse(mac, sizeof mac);
         return push_ssl_error(L, "verify");
+    }
     ok = siglen == sizeof mac && CRYPTO_memcmp(mac, sig, sizeof mac) == 0;
     OPENSSL_cleanse(mac, sizeof mac);
     lua_pushboolean(L, ok);
@@ -209,9 +217,16 @@ static int key_verify(lua_State *L) {
 
 /* ---------------------------------------------------------------- random pool */
 
-static apiv2_randpool *upvalue_pool(lua_State *L) {
+static pool_object *upvalue_state(lua_State *L) {
     pool_object *p = (pool_object *)lua_touserdata(L, lua_upvalueindex(1));
-    return p->pool;
+    /* Finalizers run newest first when a state closes: an object older than this module may
+       still try to sign from its __gc. */
+    if (p->pool == NULL) luaL_error(L, "auth0.apiv2.core: the random pool is closed");
+    return p;
+}
+
+static apiv2_randpool *upvalue_pool(lua_State *L) {
+    return upvalue_state(L)->pool;
 }
 
 static int pool_gc(lua_State *L) {
@@ -295,7 +310,8 @@ static int core_sign_parts(lua_State *L) {
     const char *jti = lua_isnil(L, 5) ? NULL : check_bytes(L, 5, &jti_len);
     const char *tail = check_bytes(L, 7, &tail_len);
     unsigned char raw_id[16], mac[APIV2_MAC_LEN];
-    char payload[TOKEN_MAX], token[TOKEN_MAX];
+    pool_object *state = upvalue_state(L);
+    char *payload = state->payload, *token = state->token;
     char *p = payload;
 
     if (k == NULL)
@@ -313,7 +329,7 @@ static int core_sign_parts(lua_State *L) {
     if (jti != NULL) {
         p = put_text(p, jti, jti_len);
     } else {
-        if (!apiv2_randpool_take(upvalue_pool(L), raw_id, sizeof raw_id))
+        if (!apiv2_randpool_take(state->pool, raw_id, sizeof raw_id))
             return push_ssl_error(L, "random");
         *p++ = '"';
         for (i = 0; i < sizeof raw_id; i++) {
@@ -335,8 +351,10 @@ static int core_sign_parts(lua_State *L) {
     token[HEADER_B64_LEN] = '.';
     apiv2_b64url_encode((const unsigned char *)payload, plen, token + HEADER_B64_LEN + 1);
     if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)token, HEADER_B64_LEN + 1 + blen,
-                        NULL, 0, mac))
+                        NULL, 0, mac)) {
+        OPENSSL_cleanse(mac, sizeof mac);
         return push_ssl_error(L, "sign");
+    }
     token[HEADER_B64_LEN + 1 + blen] = '.';
     apiv2_b64url_encode(mac, sizeof mac, token + HEADER_B64_LEN + 2 + blen);
     OPENSSL_cleanse(mac, sizeof mac);
@@ -377,11 +395,13 @@ static int push_decoded(lua_State *L, const char *s, size_t n,
         out = (unsigned char *)apiv2_newudata(L, B64URL_DECODED_MAX(n));   /* GC'd scratch */
     ok = decode(s, n, out, &outlen);
     if (!ok) {
+        OPENSSL_cleanse(out, B64URL_DECODED_MAX(n));   /* a secret's partial bytes too */
         lua_pushnil(L);
         lua_pushstring(L, failure);
         return 2;
     }
     lua_pushlstring(L, (const char *)out, outlen);
+    OPENSSL_cleanse(out, outlen);
     return 1;
 }
 

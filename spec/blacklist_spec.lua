@@ -342,6 +342,40 @@ describe("retries", function()
         assert.are.same({ 2, 2 }, slept)
     end)
 
+    it("retries a 5xx only where sending twice is harmless", function()
+        local retry_mod = require "auth0.apiv2.retry"
+        assert.is_true(retry_mod.retryable(503, "GET"))
+        assert.is_true(retry_mod.retryable(503, "POST", true))   -- revoking twice is harmless
+        assert.is_false(retry_mod.retryable(500, "POST"))
+        assert.is_false(retry_mod.retryable(502, "PATCH"))
+        assert.is_false(retry_mod.retryable(501, "GET"))
+        assert.is_true(retry_mod.retryable(429, "POST"))
+        local transport, requests = fake_auth0(reply(503), reply(204))
+        local bl = client(transport)
+        assert.is_true(bl:revoke({ jti = "j" }))
+        assert.are.equal(2, #requests)
+    end)
+
+    it("keeps tostring working when the server sends an absurd x-ratelimit-reset", function()
+        local absurd = reply(429, LIMITED, { ["x-ratelimit-reset"] = "100000000000000000000" })
+        local transport = fake_auth0(absurd, absurd, absurd, absurd)
+        local bl = client(transport)
+        local ok, err = bl:list()
+        assert.is_nil(ok)
+        local shown, text = pcall(tostring, err)
+        assert.is_true(shown, text)
+        assert.is_truthy(text:find("rate limit resets at", 1, true))
+    end)
+
+    it("scrubs an echoed bearer token before cutting a long body, so no part of it is left", function()
+        local bearer = admin_token()
+        local echoed = string.rep("x", 280) .. bearer
+        local transport = fake_auth0(reply(400, echoed, { ["content-type"] = "text/plain" }))
+        local bl = client(transport, { token = bearer })
+        local _, err = bl:list()
+        assert.is_nil(tostring(err):find(bearer:sub(1, 12), 1, true))
+    end)
+
     it("waits until x-ratelimit-reset when there is no Retry-After", function()
         local transport = fake_auth0(reply(429, LIMITED, { ["x-ratelimit-reset"] = "1003" }),
             reply(204))

@@ -187,6 +187,20 @@ describe("core.random and core.jti", function()
         end
     end)
 
+    it("raises, never crashes, when used from a finalizer after its pool was collected", function()
+        if _VERSION == "Lua 5.1" then return end   -- no __gc on tables in 5.1 and LuaJIT
+        local script = [[
+            local jti
+            local guard = setmetatable({}, { __gc = function()
+                print(pcall(jti))
+            end })
+            jti = require("auth0.apiv2.core").jti
+        ]]
+        local out, ok = h.run(h.lua_command() .. " -e " .. h.quote(script) .. " 2>&1")
+        assert.is_true(ok, out)
+        assert.is_truthy(out:find("false", 1, true) and out:find("random pool is closed", 1, true), out)
+    end)
+
     it("gives different ids in different processes", function()
         local cmd = h.lua_command() .. [[ -e 'local c = require "auth0.apiv2.core"
             for _ = 1, 500 do print(c.jti()) end']]

@@ -10,6 +10,13 @@ describe("json.encode", function()
         end
     end)
 
+    it("writes integers beyond 2^53 as the nearest double, like JSON.stringify, on every Lua", function()
+        local big = math.tointeger and math.tointeger(9007199254740993) or 9007199254740993
+        assert.are.equal("9007199254740992", json.encode(big))
+        local max = math.maxinteger or 2^63
+        assert.are.equal("9223372036854776000", json.encode(max))
+    end)
+
     it("escapes strings as JSON.stringify does: '/' and non-ASCII pass through", function()
         assert.are.equal('"a/b \\"q\\" \\\\ \\n\\t\\b\\f\\r \\u0001\\u001f \127 caf\195\169"',
             json.encode('a/b "q" \\ \n\t\b\f\r \1\31 \127 caf\195\169'))

@@ -144,9 +144,9 @@ describe("token.new", function()
             { { aud = 5 }, "token.new: aud must be a non-empty string (the tenant's API key)" },
             { { aud = "A", scope = { "read:users" } }, "token.new: unknown option 'scope'" },
             { { aud = "A", scopes = "read:users" }, "token.new: scopes must be a table" },
-            { { aud = "A", lifetime = 0 }, "token.new: lifetime must be a positive whole number of seconds" },
-            { { aud = "A", lifetime = 1.5 }, "token.new: lifetime must be a positive whole number of seconds" },
-            { { aud = "A", lifetime = "60" }, "token.new: lifetime must be a positive whole number of seconds" },
+            { { aud = "A", lifetime = 0 }, "token.new: lifetime must be a positive whole number of seconds (at most a century)" },
+            { { aud = "A", lifetime = 1.5 }, "token.new: lifetime must be a positive whole number of seconds (at most a century)" },
+            { { aud = "A", lifetime = "60" }, "token.new: lifetime must be a positive whole number of seconds (at most a century)" },
             { { aud = "A", lifetime = 60, exp = 100 }, "token.new: give either exp or lifetime, not both" },
             { { aud = "A", iat = -1 }, "token.new: iat must be a whole number of seconds since the epoch" },
             { { aud = "A", iat = "1" }, "token.new: iat must be a whole number of seconds since the epoch" },
@@ -181,6 +181,22 @@ describe("token.new", function()
         cyclic.self = cyclic
         assert.is_truthy(error_of(token.new, { aud = "A", claims = { c = cyclic } })
             :find("nested deeper than 32 levels", 1, true))
+    end)
+end)
+
+describe("token objects", function()
+    it("keep their scopes out of reach: a cached scope list cannot be changed through one", function()
+        local a = token.new{ aud = "A", scopes = { "read:users" } }
+        assert.is_nil(rawget(a, "entities"))
+        a:scope_strings()[1] = "delete:users"
+        local b = token.new{ aud = "A", scopes = { "read:users" }, iat = 1, jti = "j" }
+        assert.are.same({ "read:users" }, b:scope_strings())
+        assert.is_truthy(payload_of(b:sign(h.SECRET)):find('"users":{"actions":["read"]}', 1, true))
+    end)
+
+    it("refuse a lifetime over a century, so that iat + lifetime stays exact", function()
+        assert.has_error(function() token.new{ aud = "A", lifetime = 2 ^ 40 } end)
+        assert.is_table(token.new{ aud = "A", lifetime = 10 * 365 * 86400 })
     end)
 end)
 

@@ -247,6 +247,11 @@ describe("token.verify claims", function()
             "token.verify: leeway must be a number of seconds from 0 to 300")
         assert.has_error(function() token.verify(jwt, key, { leeway = -1 }) end)
         assert.has_error(function() token.verify(jwt, key, { leeway = "5" }) end)
+        -- NaN compares false with everything: it would switch every time check off.
+        assert.has_error(function() token.verify(jwt, key, { leeway = 0 / 0 }) end)
+        assert.has_error(function() token.verify(jwt, key, { now = 0 / 0 }) end,
+            "token.verify: now must be a finite number")
+        assert.has_error(function() token.verify(jwt, key, { now = math.huge }) end)
         assert.has_error(function() token.verify(jwt, key, { audiance = "x" }) end,
             "token.verify: unknown option 'audiance'")
         assert.has_error(function() token.verify(jwt, key, { scopes = "read:users" }) end)

@@ -141,7 +141,8 @@ function Blacklist:revoke(what)
     if not pair then return nil, perr end
     local body, jerr = json.encode(pair, "request")
     if not body then error(op .. ": " .. jerr, 2) end
-    local response, err = retry.call(op, self.conn, "POST", PATH, body)
+    -- Revoking twice is harmless: a 5xx may be retried although this is a POST.
+    local response, err = retry.call(op, self.conn, "POST", PATH, body, true)
     if not response then return nil, err end
     return true
 end

@@ -14,6 +14,7 @@ local huge = math.huge
 M.DEFAULT_TIMEOUT = 5000          -- ms, for each of connect, send and read
 M.MAX_BODY = 16 * 1024 * 1024     -- bytes: a bigger answer is refused, not buffered
 local MAX_HEADER_LINES = 200
+local MAX_INTERIM = 10           -- 1xx answers before the real one: a bound, not a wait
 local READ_CHUNK = 16384
 local USER_AGENT = "auth0-apiv2-lua"
 
@@ -186,11 +187,12 @@ local function read_chunked(sock)
         local size = tonumber(match(line, "^%s*(%x+)") or "", 16)
         if not size then return nil, "malformed chunk size", "protocol" end
         if size == 0 then
-            repeat                                   -- trailers, up to the empty line
+            for _ = 1, MAX_HEADER_LINES do           -- trailers, up to the empty line
                 line, err = sock:receive("*l")
                 if not line then return nil, err end
-            until line == ""
-            return concat(parts)
+                if line == "" then return concat(parts) end
+            end
+            return nil, "too many trailer lines", "protocol"
         end
         total = total + size
         if total > M.MAX_BODY then return nil, "response body too large", "protocol" end
@@ -238,7 +240,7 @@ end
 
 -- Reads one response from a connected socket (LuaSocket, LuaSec or cosocket: same methods).
 local function read_response(sock, method)
-    while true do
+    for _ = 1, MAX_INTERIM do
         local line, err = sock:receive("*l")
         if not line then return nil, err end
         local status = tonumber(match(line, "^HTTP/1%.[01] (%d%d%d)"))
@@ -251,6 +253,7 @@ local function read_response(sock, method)
             return { status = status, headers = headers, body = body }
         end
     end
+    return nil, "too many interim (1xx) answers", "protocol"
 end
 
 -- A failed send, receive or connect; every kind of timeout reads "timeout".

@@ -39,9 +39,11 @@ local function js_number(x)
     if x ~= x or x == huge or x == -huge then
         return nil, "cannot encode NaN or infinity"
     end
-    if math_type and math_type(x) == "integer" then
+    if math_type and math_type(x) == "integer" and x > -2^53 and x < 2^53 then
         return format("%d", x)
     end
+    -- Larger integers become the nearest double, written as JSON.stringify (and Lua 5.1) would.
+    if math_type and math_type(x) == "integer" then x = x + 0.0 end
     if x == floor(x) and x > -2^53 and x < 2^53 then
         return format("%d", x)       -- also turns -0 into "0", as JS does
     end

@@ -94,6 +94,7 @@ local function client_credentials(conn, token_url, audience, client_id, client_s
         local started = conn.now()
         local response, err = retry.send(TOKEN_OP, conn, {
             method = "POST", url = token_url,
+            idempotent = true,   -- asking for a token again after a 5xx does no harm
             headers = { ["Content-Type"] = "application/x-www-form-urlencoded",
                 Accept = "application/json" },
             body = "grant_type=client_credentials&client_id=" .. escape(client_id)

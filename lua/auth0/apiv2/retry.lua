@@ -29,9 +29,16 @@ M.MAX_RETRIES = 10
 M.DEFAULT_MAX_WAIT = 10     -- seconds
 M.BASE_DELAY = 0.25         -- seconds: the first backoff, doubled on each retry
 
---- Whether an answer with this status is worth another try.
-function M.retryable(status)
-    return status == 429 or (status >= 500 and status <= 599)
+-- Methods that may be sent again after a 5xx: the server may have acted on the first one.
+local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
+
+--- Whether an answer with this status is worth another try: 429 always (the request was
+-- refused, not carried out); 502, 503, 504 and 500 only when sending the request twice is
+-- harmless (an idempotent method, or `idempotent` set, as revoking a token is).
+function M.retryable(status, method, idempotent)
+    if status == 429 then return true end
+    if status ~= 500 and status ~= 502 and status ~= 503 and status ~= 504 then return false end
+    return idempotent == true or IDEMPOTENT[method or "GET"] == true
 end
 
 --- The number in a rate-limit header (Retry-After, x-ratelimit-*): a non-negative decimal,
@@ -127,7 +134,8 @@ function M.request(req, policy)
         attempt = attempt + 1
         local response, err, code = http.request(req)
         if not response then return nil, err, code, attempt end
-        if attempt > policy.retries or not M.retryable(response.status) then
+        if attempt > policy.retries
+            or not M.retryable(response.status, req.method, req.idempotent) then
             return response, nil, nil, attempt
         end
         policy.sleep(M.delay(response, attempt, policy))
@@ -180,8 +188,10 @@ function Error:__tostring()
     if self.attempts and self.attempts > 1 then notes[#notes + 1] = self.attempts .. " attempts" end
     if self.retry_after then notes[#notes + 1] = "retry after " .. self.retry_after .. " s" end
     if self.reset then
+        -- The server chose this number: a date only when os.date can write it.
+        local ok, date = pcall(os.date, "!%Y-%m-%dT%H:%M:%SZ", floor(self.reset))
         notes[#notes + 1] = "rate limit resets at "
-            .. os.date("!%Y-%m-%dT%H:%M:%SZ", floor(self.reset))
+            .. (ok and type(date) == "string" and date or tostring(self.reset))
     end
     if type(self.required_scopes) == "table" and #self.required_scopes > 0 then
         notes[#notes + 1] = "the endpoint needs one of: " .. concat(self.required_scopes, ", ")
@@ -245,7 +255,8 @@ function M.http_error(op, response, attempts, secrets)
         err.error_code = text("errorCode") or (err.error_description and err.error)
         err.message = text("message") or err.error_description
     else
-        err.message = excerpt(body) and scrub(excerpt(body), secrets)
+        -- Scrub the whole body first: a cut could split a secret and leave half of it.
+        err.message = excerpt(scrub(body, secrets))
     end
     for _, field in ipairs(RATE_FIELDS) do
         err[field[1]] = M.header_number(response.headers[field[2]])
@@ -403,11 +414,12 @@ end
 -- @tparam string method
 -- @tparam string path below the base URL, with its query: "/users/auth0%7C1?fields=email"
 -- @tparam[opt] string body JSON text
+-- @tparam[opt] boolean idempotent whether a 5xx may be retried whatever the method
 -- @treturn table the 2xx response
 -- @treturn number attempts
 -- @return[2] nil
 -- @return[2] the error value
-function M.call(op, conn, method, path, body)
+function M.call(op, conn, method, path, body, idempotent)
     local bearer, berr = conn.bearer()
     if not bearer then return nil, bearer_error(op, berr) end
     if type(bearer) ~= "string" or not match(bearer, BEARER_CHARS) then
@@ -417,7 +429,7 @@ function M.call(op, conn, method, path, body)
     local headers = { Authorization = "Bearer " .. bearer, Accept = "application/json" }
     if body then headers["Content-Type"] = "application/json" end
     return M.send(op, conn, { method = method, url = conn.base_url .. path, headers = headers,
-        body = body }, { { bearer, "[token]" } })
+        body = body, idempotent = idempotent }, { { bearer, "[token]" } })
 end
 
 return M

@@ -24,6 +24,10 @@ local make_key = keys.make
 local Token = {}
 Token.__index = Token
 
+-- Each token's parsed scopes, out of reach of callers: a cached scope list is shared between
+-- tokens, so it must not be a field anyone can change.
+local entities_of = setmetatable({}, { __mode = "k" })
+
 local NEW_OPTIONS = {
     aud = true, scopes = true, endpoints = true, strict_scopes = true, lifetime = true,
     iat = true, exp = true, jti = true, claims = true, allow_current_user = true,
@@ -31,6 +35,8 @@ local NEW_OPTIONS = {
 local RESERVED_CLAIMS = { iat = true, scopes = true, jti = true, exp = true, aud = true }
 -- The largest integer every Lua number type holds exactly.
 local MAX_TIME = 2 ^ 53 - 1
+-- A lifetime of more than a century is a mistake, and a bound keeps iat + lifetime exact.
+local MAX_LIFETIME = 100 * 366 * 86400
 
 local function check_options(fname, opts, allowed)
     for name in pairs(opts) do
@@ -163,8 +169,9 @@ function M.new(opts)
     if lifetime ~= nil then
         if exp then error(fname .. ": give either exp or lifetime, not both", 2) end
         if type(lifetime) ~= "number" or lifetime ~= floor(lifetime) or lifetime <= 0
-            or lifetime > MAX_TIME then
-            error(fname .. ": lifetime must be a positive whole number of seconds", 2)
+            or lifetime > MAX_LIFETIME then
+            error(fname .. ": lifetime must be a positive whole number of seconds (at most a "
+                .. "century)", 2)
         end
         if iat then
             exp = check_time(fname, "exp", iat + lifetime)
@@ -192,8 +199,8 @@ function M.new(opts)
         lifetime = lifetime,
         jti_json = jti_json,
         aud = opts.aud,
-        entities = entities,
     }
+    entities_of[self] = entities
     return setmetatable(self, Token)
 end
 
@@ -207,8 +214,9 @@ function Token:sign(secret_or_key)
     local key = secret_or_key
     if type(key) == "string" then
         key = make_key("token.sign", key)
-        local token, err = self:sign(key)
-        key:wipe()
+        local ok, token, err = pcall(self.sign, self, key)
+        key:wipe()   -- also when signing raised
+        if not ok then error(token, 2) end
         return token, err
     end
     local iat = self.iat or now()
@@ -227,7 +235,7 @@ end
 
 --- The scopes this token grants, as "action:entity" strings in claim order.
 function Token:scope_strings()
-    return scopeset.to_strings(self.entities)
+    return scopeset.to_strings(entities_of[self])
 end
 
 function Token:__tostring()

@@ -19,6 +19,7 @@ local OPTIONS = {
     is_revoked = true,
 }
 local MAX_LEEWAY = 300
+local huge = math.huge
 local TIME_CLAIMS = { "exp", "nbf", "iat" }
 
 --- Whether claims grant scope ("action:entity"): through the classic `scopes` object
@@ -59,11 +60,13 @@ local function check_options(opts)
         end
     end
     local leeway = opts.leeway
-    if leeway ~= nil and (type(leeway) ~= "number" or leeway < 0 or leeway > MAX_LEEWAY) then
+    -- `not (0 <= x <= 300)` rather than `x < 0 or x > 300`: NaN must fail too.
+    if leeway ~= nil and (type(leeway) ~= "number" or not (leeway >= 0 and leeway <= MAX_LEEWAY)) then
         error("token.verify: leeway must be a number of seconds from 0 to 300", 3)
     end
-    if opts.now ~= nil and type(opts.now) ~= "number" then
-        error("token.verify: now must be a number", 3)
+    local now = opts.now
+    if now ~= nil and (type(now) ~= "number" or now ~= now or now == huge or now == -huge) then
+        error("token.verify: now must be a finite number", 3)
     end
     if opts.audience ~= nil and type(opts.audience) ~= "string" then
         error("token.verify: audience must be a string", 3)
@@ -130,7 +133,7 @@ local function check_times(claims, opts)
     local now, leeway = opts.now or clock.now(), opts.leeway or 0
     if claims.exp == nil then
         if opts.require_exp then return "exp missing" end
-    elseif now >= claims.exp + leeway then
+    elseif now - leeway >= claims.exp then   -- not exp + leeway: an integer exp could wrap
         return "expired"
     end
     if claims.nbf ~= nil and claims.nbf > now + leeway then return "not yet valid" end
