@@ -61,7 +61,8 @@ local function check_options(opts)
     end
     local leeway = opts.leeway
     -- `not (0 <= x <= 300)` rather than `x < 0 or x > 300`: NaN must fail too.
-    if leeway ~= nil and (type(leeway) ~= "number" or not (leeway >= 0 and leeway <= MAX_LEEWAY)) then
+    if leeway ~= nil
+        and (type(leeway) ~= "number" or not (leeway >= 0 and leeway <= MAX_LEEWAY)) then
         error("token.verify: leeway must be a number of seconds from 0 to 300", 3)
     end
     local now = opts.now
