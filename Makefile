@@ -96,10 +96,12 @@ test-fixtures:
 	/usr/bin/python3 spec/fixtures/auth0-api-tokens/check_vectors.py
 	/usr/bin/python3 -m unittest spec/server/test_auth0_mock.py 2>&1 | tail -n 3
 
+# luacheck, cppcheck and clang-tidy (checks in .clang-tidy; any warning fails).
 lint:
 	luacheck --quiet --no-color lua spec examples bench bin/auth0-apiv2
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem --suppress=variableScope -Icsrc $(CORE_SRC)
+	clang-tidy --quiet $(CORE_SRC) -- -std=c99 -Icsrc -I$(INC_5.4) -DOPENSSL_API_COMPAT=0x10101000L
 
 # The rockspec builds offline with luarocks against Debian's Lua 5.4 and OpenSSL.
 rock:

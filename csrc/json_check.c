@@ -62,6 +62,7 @@ int apiv2_utf8_valid(const char *buf, size_t len)
             i++;
             continue;
         }
+        /* NOLINTNEXTLINE(bugprone-branch-clone): two different defects, one answer */
         if (lead < 0xC2) {              /* stray continuation, or overlong C0/C1 */
             return 0;
         } else if (lead < 0xE0) {
