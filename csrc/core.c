@@ -164,21 +164,13 @@ static int key_mac(lua_State *L) {
 
 /* key:sign(payload_json) -> the compact HS256 token with the reference generator's header.
    The token is assembled in one buffer and pushed once: no intermediate Lua strings. */
-static int key_sign(lua_State *L) {
-    key_object *k = check_key(L, 1);
-    size_t plen, blen, total;
-    const char *payload = check_bytes(L, 2, &plen);
+/* Pushes HEADER "." b64url(payload) "." b64url(MAC) built in buf (TOKEN_MAX bytes), or
+   nil, reason. Shared by key:sign and sign_parts. */
+static int push_token(lua_State *L, key_object *k, const char *payload, size_t plen, char *buf) {
     unsigned char mac[APIV2_MAC_LEN];
-    char stack_buf[TOKEN_MAX];
-    char *buf = stack_buf;
-
-    blen = apiv2_b64url_encoded_len(plen);
-    if (plen > TOKEN_MAX || blen > TOKEN_MAX - HEADER_B64_LEN - 2 - MAC_B64_LEN) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "token too long");
-        return 2;
-    }
-    total = HEADER_B64_LEN + 1 + blen + 1 + MAC_B64_LEN;
+    size_t blen = apiv2_b64url_encoded_len(plen);
+    if (plen > TOKEN_MAX || blen > TOKEN_MAX - HEADER_B64_LEN - 2 - MAC_B64_LEN)
+        return push_failure(L, "token too long");
     memcpy(buf, HEADER_B64, HEADER_B64_LEN);
     buf[HEADER_B64_LEN] = '.';
     apiv2_b64url_encode((const unsigned char *)payload, plen, buf + HEADER_B64_LEN + 1);
@@ -190,8 +182,16 @@ static int key_sign(lua_State *L) {
     buf[HEADER_B64_LEN + 1 + blen] = '.';
     apiv2_b64url_encode(mac, sizeof mac, buf + HEADER_B64_LEN + 2 + blen);
     OPENSSL_cleanse(mac, sizeof mac);
-    lua_pushlstring(L, buf, total);
+    lua_pushlstring(L, buf, HEADER_B64_LEN + 2 + blen + MAC_B64_LEN);
     return 1;
+}
+
+static int key_sign(lua_State *L) {
+    key_object *k = check_key(L, 1);
+    size_t plen;
+    const char *payload = check_bytes(L, 2, &plen);
+    char buf[TOKEN_MAX];
+    return push_token(L, k, payload, plen, buf);
 }
 
 /* key:verify(data, signature [, n]) -> true when signature (raw bytes) is the MAC of the first
@@ -304,12 +304,12 @@ static char *put_text(char *out, const char *s, size_t n) {
 static int core_sign_parts(lua_State *L) {
     static const char hex[] = "0123456789abcdef";
     key_object *k = (key_object *)test_key(L, 1);
-    size_t head_len, middle_len, jti_len = 34, tail_len, plen, blen, i;
+    size_t head_len, middle_len, jti_len = 34, tail_len, plen, i;
     const char *head = check_bytes(L, 2, &head_len);
     const char *middle = check_bytes(L, 4, &middle_len);
     const char *jti = lua_isnil(L, 5) ? NULL : check_bytes(L, 5, &jti_len);
     const char *tail = check_bytes(L, 7, &tail_len);
-    unsigned char raw_id[16], mac[APIV2_MAC_LEN];
+    unsigned char raw_id[16];
     pool_object *state = upvalue_state(L);
     char *payload = state->payload, *token = state->token;
     char *p = payload;
@@ -344,22 +344,7 @@ static int core_sign_parts(lua_State *L) {
     }
     p = put_text(p, tail, tail_len);
     plen = (size_t)(p - payload);
-
-    blen = apiv2_b64url_encoded_len(plen);
-    if (blen > TOKEN_MAX - HEADER_B64_LEN - 2 - MAC_B64_LEN) return push_failure(L, "token too long");
-    memcpy(token, HEADER_B64, HEADER_B64_LEN);
-    token[HEADER_B64_LEN] = '.';
-    apiv2_b64url_encode((const unsigned char *)payload, plen, token + HEADER_B64_LEN + 1);
-    if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)token, HEADER_B64_LEN + 1 + blen,
-                        NULL, 0, mac)) {
-        OPENSSL_cleanse(mac, sizeof mac);
-        return push_ssl_error(L, "sign");
-    }
-    token[HEADER_B64_LEN + 1 + blen] = '.';
-    apiv2_b64url_encode(mac, sizeof mac, token + HEADER_B64_LEN + 2 + blen);
-    OPENSSL_cleanse(mac, sizeof mac);
-    lua_pushlstring(L, token, HEADER_B64_LEN + 2 + blen + MAC_B64_LEN);
-    return 1;
+    return push_token(L, k, payload, plen, token);
 }
 
 /* ---------------------------------------------------------------- bytes */

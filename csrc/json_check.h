@@ -5,14 +5,7 @@
 
 #include <stddef.h>
 
-/* Same definition as csrc/hidden.h; guarded so whichever header comes first wins. */
-#ifndef APIV2_HIDDEN
-#  if defined(__GNUC__) && !defined(_WIN32)
-#    define APIV2_HIDDEN __attribute__((visibility("hidden")))
-#  else
-#    define APIV2_HIDDEN
-#  endif
-#endif
+#include "hidden.h"
 
 /* Result codes of apiv2_json_check; the reason strings are given next to each. */
 #define APIV2_JSON_OK           0

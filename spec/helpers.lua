@@ -59,6 +59,43 @@ function M.payload_text(jwt)
     return assert(core.b64url_decode(jwt:match("^[^.]+%.([^.]+)%.")))
 end
 
+-- The local Auth0-like server (spec/server/auth0_mock.py), started by a spec in the
+-- background with --ready-file: waits for the ready line and returns the server's addresses.
+function M.wait_mock_ready(ready_file, timeout)
+    local socket = require "socket"
+    local deadline = socket.gettime() + (timeout or 15)
+    while socket.gettime() < deadline do
+        local f = io.open(ready_file, "rb")
+        if f then
+            local info = cjson.decode(f:read("*a"))
+            f:close()
+            return {
+                http = ("http://127.0.0.1:%d"):format(info.http_port),
+                https_port = info.https_port ~= cjson.null and ("%d"):format(info.https_port) or nil,
+                ca_file = info.ca_file ~= cjson.null and info.ca_file or nil,
+                pid = ("%d"):format(info.pid),
+            }
+        end
+        socket.sleep(0.02)
+    end
+    local stderr = io.open((ready_file:gsub("ready$", "stderr")), "rb")
+    error("auth0_mock did not start: " .. (stderr and stderr:read("*a") or ""))
+end
+
+-- Stops that server and waits for it to remove its ready file (it does so on a clean exit).
+function M.stop_mock(server, ready_file)
+    if not server then return end
+    local socket = require "socket"
+    os.execute("kill " .. server.pid .. " 2>/dev/null")
+    local deadline = socket.gettime() + 3
+    while socket.gettime() < deadline do
+        local f = io.open(ready_file, "rb")
+        if not f then return end
+        f:close()
+        socket.sleep(0.02)
+    end
+end
+
 -- Forges a token from exact header and payload texts, correctly signed with key_bytes (raw),
 -- so a spec tests one rule at a time. `signature` overrides the encoded signature.
 function M.forge(header_json, payload_json, key_bytes, signature)

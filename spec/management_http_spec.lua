@@ -34,37 +34,8 @@ local function start_mock(dir)
     return dir .. "/ready"
 end
 
-local function wait_ready(ready_file)
-    local deadline = socket.gettime() + START_TIMEOUT
-    while socket.gettime() < deadline do
-        local f = io.open(ready_file, "rb")
-        if f then
-            local info = cjson.decode(f:read("*a"))
-            f:close()
-            return {
-                http = ("http://127.0.0.1:%d"):format(info.http_port),
-                https_port = ("%d"):format(info.https_port),
-                ca_file = info.ca_file,
-                pid = ("%d"):format(info.pid),
-            }
-        end
-        socket.sleep(0.02)
-    end
-    error("auth0_mock did not start: " .. (h.read(ready_file:gsub("ready$", "stderr")) or ""))
-end
-
-local function exists(path)
-    local f = io.open(path, "rb")
-    if f then f:close() end
-    return f ~= nil
-end
-
-local function stop_mock(server, ready_file)
-    if not server then return end
-    os.execute("kill " .. server.pid .. " 2>/dev/null")
-    local deadline = socket.gettime() + 3
-    while socket.gettime() < deadline and exists(ready_file) do socket.sleep(0.02) end
-end
+local wait_ready = function(ready_file) return h.wait_mock_ready(ready_file, START_TIMEOUT) end
+local stop_mock = h.stop_mock
 
 -- Calls the server's control API (plain HTTP, LuaSocket's own client: independent of ours).
 local function control(server, method, path, body)
