@@ -489,6 +489,11 @@ local function fake_ngx(opts)
     local buffer
     local sock = {}
     function sock.settimeouts(_, ...) log.timeouts = { ... } return 1 end
+    function sock.settimeout(_, ms)
+        log.read_timeouts = log.read_timeouts or {}
+        log.read_timeouts[#log.read_timeouts + 1] = ms
+        return 1
+    end
     function sock.connect(_, host, port)
         log.connect = { host, port }
         if opts.connect_error then return nil, opts.connect_error end
@@ -501,6 +506,7 @@ local function fake_ngx(opts)
     end
     function sock.send(_, data) log.sent[#log.sent + 1] = data return #data end
     function sock.receive(_, pattern)
+        if opts.tick then opts.tick() end   -- time passing while the server drips
         if pattern == "*l" then
             local i = buffer:find("\n", 1, true)
             if not i then
@@ -526,7 +532,7 @@ local function fake_ngx(opts)
         get_phase = function() return opts.phase or "content" end,
         socket = { tcp = function() buffer = opts.response or "" return sock end },
         sleep = function(s) log.slept[#log.slept + 1] = s end,
-        now = function() return 1000 end,
+        now = opts.now or function() return 1000 end,
         time = function() return 1000 end,
     }
     return ngx, log
@@ -557,6 +563,20 @@ describe("http.request inside nginx", function()
                 .. "User-Agent: auth0-apiv2-lua\r\nContent-Length: 2\r\nConnection: close\r\n"
                 .. "\r\n{}", table.concat(log.sent))
             assert.is_true(log.closed)
+        end)
+    end)
+
+    it("bounds the whole response by the timeout, not only each read", function()
+        local t = 1000
+        local dripped = "HTTP/1.1 200 OK\r\n" .. string.rep("X-Drip: 1\r\n", 50) .. "\r\n"
+        with_ngx({ response = dripped, now = function() return t end,
+                   tick = function() t = t + 0.3 end }, function(log)
+            local response, err, code = http.request{ url = "http://h:8080/", timeout = 1000 }
+            assert.is_nil(response)
+            assert.are.equal("timeout", code, tostring(err))
+            -- each read was given at most what was left of the one second
+            assert.is_true(#log.read_timeouts >= 3 and #log.read_timeouts <= 5)
+            assert.is_true(log.read_timeouts[#log.read_timeouts] < 1000)
         end)
     end)
 

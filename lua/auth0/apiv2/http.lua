@@ -264,13 +264,29 @@ local function io_fail(action, where, err, code)
 end
 
 -- Sends the request on a connected socket and reads the answer; closes the socket.
-local function exchange(sock, text, method, where)
+-- The whole response must arrive within one timeout of the request being sent, not only each
+-- read: a server that drips a byte now and then cannot hold a request (or a nginx worker's
+-- pending token fetch) open for longer. `clock` is { now = function, step = timeout } in the
+-- socket's own unit (seconds for LuaSocket, milliseconds for cosockets).
+local function bounded(sock, clock)
+    local deadline = clock.now() + clock.step
+    return {
+        receive = function(_, pattern)
+            local left = deadline - clock.now()
+            if left <= 0 then return nil, "timeout" end
+            sock:settimeout(left < clock.step and left or clock.step)
+            return sock:receive(pattern)
+        end,
+    }
+end
+
+local function exchange(sock, text, method, where, clock)
     local ok, err = sock:send(text)
     if not ok then
         sock:close()
         return io_fail("send to", where, err)
     end
-    local response, rerr, code = read_response(sock, method)
+    local response, rerr, code = read_response(bounded(sock, clock), method)
     sock:close()
     if not response then return io_fail("read from", where, rerr, code) end
     return response
@@ -321,7 +337,13 @@ local function cosocket_request(ngx, req, u, text, where)
                 "TLS handshake with " .. where .. " failed: " .. tostring(herr))
         end
     end
-    return exchange(sock, text, req.method or "GET", where)
+    return exchange(sock, text, req.method or "GET", where, {
+        step = ms,
+        now = function()
+            if ngx.update_time then ngx.update_time() end
+            return ngx.now() * 1000
+        end,
+    })
 end
 
 ---------------------------------------------------------------- LuaSocket + LuaSec
@@ -416,7 +438,8 @@ local function luasocket_request(req, u, text, where)
         sock, err, code = luasec_handshake(sock, u, req, where)
         if not sock then return nil, err, code end
     end
-    return exchange(sock, text, req.method or "GET", where)
+    return exchange(sock, text, req.method or "GET", where,
+        { step = req.timeout / 1000, now = socket.gettime })
 end
 
 ---------------------------------------------------------------- the entry point
