@@ -42,6 +42,7 @@ build = {
         ["auth0.apiv2.jws"] = "lua/auth0/apiv2/jws.lua",
         ["auth0.apiv2.key"] = "lua/auth0/apiv2/key.lua",
         ["auth0.apiv2.management"] = "lua/auth0/apiv2/management.lua",
+        ["auth0.apiv2.options"] = "lua/auth0/apiv2/options.lua",
         ["auth0.apiv2.retry"] = "lua/auth0/apiv2/retry.lua",
         ["auth0.apiv2.scopes"] = "lua/auth0/apiv2/scopes.lua",
         ["auth0.apiv2.scopes_data"] = "lua/auth0/apiv2/scopes_data.lua",

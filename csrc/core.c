@@ -162,10 +162,8 @@ static int key_mac(lua_State *L) {
     return 1;
 }
 
-/* key:sign(payload_json) -> the compact HS256 token with the reference generator's header.
-   The token is assembled in one buffer and pushed once: no intermediate Lua strings. */
-/* Pushes HEADER "." b64url(payload) "." b64url(MAC) built in buf (TOKEN_MAX bytes), or
-   nil, reason. Shared by key:sign and sign_parts. */
+/* Pushes HEADER "." b64url(payload) "." b64url(MAC), the reference generator's header,
+   assembled in buf (TOKEN_MAX bytes) and pushed once; or nil, reason. */
 static int push_token(lua_State *L, key_object *k, const char *payload, size_t plen, char *buf) {
     unsigned char mac[APIV2_MAC_LEN];
     size_t blen = apiv2_b64url_encoded_len(plen);
@@ -184,14 +182,6 @@ static int push_token(lua_State *L, key_object *k, const char *payload, size_t p
     OPENSSL_cleanse(mac, sizeof mac);
     lua_pushlstring(L, buf, HEADER_B64_LEN + 2 + blen + MAC_B64_LEN);
     return 1;
-}
-
-static int key_sign(lua_State *L) {
-    key_object *k = check_key(L, 1);
-    size_t plen;
-    const char *payload = check_bytes(L, 2, &plen);
-    char buf[TOKEN_MAX];
-    return push_token(L, k, payload, plen, buf);
 }
 
 /* key:verify(data, signature [, n]) -> true when signature (raw bytes) is the MAC of the first
@@ -494,7 +484,6 @@ static int core_jws_parse(lua_State *L) {
 static const luaL_Reg KEY_METHODS[] = {
     { "length", key_length },
     { "mac", key_mac },
-    { "sign", key_sign },
     { "verify", key_verify },
     { "wipe", key_wipe },
     { NULL, NULL }
@@ -509,7 +498,6 @@ static const luaL_Reg CORE_FUNCTIONS[] = {
     { "is_key", core_is_key },
     { "json_string", core_json_string },
     { "key", core_key },
-    { "key_sign", key_sign },
     { "key_verify", key_verify },
     { "secret_decode", core_secret_decode },
     { NULL, NULL }

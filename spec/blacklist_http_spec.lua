@@ -4,10 +4,9 @@
 local blacklist = require "auth0.apiv2.blacklist"
 local token = require "auth0.apiv2.token"
 local socket = require "socket"
-local socket_http = require "socket.http"
-local ltn12 = require "ltn12"
 local cjson = require "cjson"
 local h = require "spec.helpers"
+local sh, control = h.must_run, h.mock_control
 
 local PYTHON = "/usr/bin/python3"
 local MOCK = "spec/server/auth0_mock.py"
@@ -15,12 +14,6 @@ local START_TIMEOUT = 15     -- s: the first start makes certificates
 
 -- An unrelated 48-byte secret: tokens signed with it must be refused.
 local WRONG_SECRET = "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy"
-
-local function sh(cmd)
-    local out, ok = h.run(cmd)
-    assert(ok, "command failed: " .. cmd .. "\n" .. tostring(out))
-    return out
-end
 
 -- Starts the mock server in the background; `wait_ready` then returns its ready line.
 local function start_mock(dir, tls_dir)
@@ -48,22 +41,6 @@ local function make_wrong_name_certificates(tls_dir)
     sh(("openssl x509 -req -in %s -CA %s -CAkey %s -set_serial 0x1f2e3d -days 30 -out %s "
         .. "-extfile %s 2>/dev/null"):format(q("wrong.csr"), q("ca.pem"), q("ca.key"),
         q("server.pem"), h.quote(ext)))
-end
-
--- Calls the server's control API (plain HTTP, LuaSocket's own client: independent of ours).
-local function control(server, method, path, body)
-    local text = body and cjson.encode(body)
-    local chunks = {}
-    socket_http.TIMEOUT = 5
-    local ok, status = socket_http.request{
-        url = server.http .. path, method = method,
-        source = text and ltn12.source.string(text),
-        headers = text and { ["content-type"] = "application/json",
-            ["content-length"] = tostring(#text) } or nil,
-        sink = ltn12.sink.table(chunks),
-    }
-    assert(ok and status == 200, "control " .. path .. ": " .. tostring(status))
-    return cjson.decode(table.concat(chunks))
 end
 
 local function token_with(scopes, secret)

@@ -6,6 +6,7 @@ local retry = require "auth0.apiv2.retry"
 local token = require "auth0.apiv2.token"
 local cjson = require "cjson"
 local h = require "spec.helpers"
+local reply, error_of = h.reply, h.error_of
 
 local BASE = "https://tenant.auth0.com/api/v2"
 local URL = BASE .. "/blacklists/tokens"
@@ -16,10 +17,6 @@ local LIMITED = '{"statusCode":429,"error":"Too Many Requests","message":"Global
 
 local function admin_token()
     return token.new{ aud = h.AUD, scopes = { "blacklist:tokens" } }:sign(h.SECRET)
-end
-
-local function reply(status, body, headers)
-    return { status = status, body = body or "", headers = headers or {} }
 end
 
 -- A transport answering with `answers` in turn (the last one repeats), recording requests.
@@ -43,12 +40,6 @@ local function client(transport, opts)
     opts.transport = transport
     opts.sleep = opts.sleep or function(s) slept[#slept + 1] = s end
     return blacklist.new(opts), slept
-end
-
-local function error_of(f, ...)
-    local ok, err = pcall(f, ...)
-    assert.is_false(ok, "expected an error")
-    return (tostring(err):gsub("^[^:]*:%d+: ", ""))
 end
 
 describe("blacklist.new", function()

@@ -134,7 +134,7 @@ describe("key objects", function()
         local ok, err = pcall(key.mac, key, "x")
         assert.is_false(ok)
         assert.is_truthy(err:find("key has been wiped", 1, true))
-        assert.has_error(function() core.key_sign(key, "{}") end)
+        assert.has_error(function() core.sign_parts(key, "{", 1, ",", nil, nil, "}") end)
     end)
 
     it("hide their methods from getmetatable", function()

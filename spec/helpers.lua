@@ -59,6 +59,53 @@ function M.payload_text(jwt)
     return assert(core.b64url_decode(jwt:match("^[^.]+%.([^.]+)%.")))
 end
 
+-- The message of the error f(...) raises, without Lua's "file:line: " prefix.
+function M.error_of(f, ...)
+    local ok, err = pcall(f, ...)
+    assert(not ok, "expected an error")
+    return (tostring(err):gsub("^[^:]*:%d+: ", ""))
+end
+
+-- Runs a shell command that must succeed; returns its output.
+function M.must_run(cmd)
+    local out, ok = M.run(cmd)
+    assert(ok, "command failed: " .. cmd .. "\n" .. tostring(out))
+    return out
+end
+
+-- An HTTP response as transports return them.
+function M.reply(status, body, headers)
+    return { status = status, body = body or "", headers = headers or {} }
+end
+
+-- A form-encoded body ("a=1&b=x%20y") as a table.
+function M.form_decode(body)
+    local out = {}
+    for pair in body:gmatch("[^&]+") do
+        local name, value = pair:match("^([^=]*)=(.*)$")
+        out[name] = value:gsub("%%(%x%x)", function(x) return string.char(tonumber(x, 16)) end)
+    end
+    return out
+end
+
+-- Calls the local Auth0-like server's control API (plain HTTP through LuaSocket's own client:
+-- independent of the library's HTTP layer).
+function M.mock_control(server, method, path, body)
+    local socket_http, ltn12 = require "socket.http", require "ltn12"
+    local text = body and cjson.encode(body)
+    local chunks = {}
+    socket_http.TIMEOUT = 5
+    local ok, status = socket_http.request{
+        url = server.http .. path, method = method,
+        source = text and ltn12.source.string(text),
+        headers = text and { ["content-type"] = "application/json",
+            ["content-length"] = tostring(#text) } or nil,
+        sink = ltn12.sink.table(chunks),
+    }
+    assert(ok and status == 200, "control " .. path .. ": " .. tostring(status))
+    return cjson.decode(table.concat(chunks))
+end
+
 -- The local Auth0-like server (spec/server/auth0_mock.py), started by a spec in the
 -- background with --ready-file: waits for the ready line and returns the server's addresses.
 function M.wait_mock_ready(ready_file, timeout)

@@ -5,10 +5,9 @@
 local management = require "auth0.apiv2.management"
 local token = require "auth0.apiv2.token"
 local socket = require "socket"
-local socket_http = require "socket.http"
-local ltn12 = require "ltn12"
 local cjson = require "cjson"
 local h = require "spec.helpers"
+local sh, control, form = h.must_run, h.mock_control, h.form_decode
 
 local PYTHON = "/usr/bin/python3"
 local MOCK = "spec/server/auth0_mock.py"
@@ -16,12 +15,6 @@ local START_TIMEOUT = 15     -- s: the first start makes certificates
 local DOMAIN = "tenant.example.com"
 local ADMIN_ID, ADMIN_SECRET = "adminClient", "adm1n-s3cret-0123456789"
 local READER_ID, READER_SECRET = "readerClient", "r3ader-s3cret-0123456789"
-
-local function sh(cmd)
-    local out, ok = h.run(cmd)
-    assert(ok, "command failed: " .. cmd .. "\n" .. tostring(out))
-    return out
-end
 
 local function start_mock(dir)
     sh("mkdir -p " .. h.quote(dir))
@@ -36,31 +29,6 @@ end
 
 local wait_ready = function(ready_file) return h.wait_mock_ready(ready_file, START_TIMEOUT) end
 local stop_mock = h.stop_mock
-
--- Calls the server's control API (plain HTTP, LuaSocket's own client: independent of ours).
-local function control(server, method, path, body)
-    local text = body and cjson.encode(body)
-    local chunks = {}
-    socket_http.TIMEOUT = 5
-    local ok, status = socket_http.request{
-        url = server.http .. path, method = method,
-        source = text and ltn12.source.string(text),
-        headers = text and { ["content-type"] = "application/json",
-            ["content-length"] = tostring(#text) } or nil,
-        sink = ltn12.sink.table(chunks),
-    }
-    assert(ok and status == 200, "control " .. path .. ": " .. tostring(status))
-    return cjson.decode(table.concat(chunks))
-end
-
-local function form(body)
-    local out = {}
-    for pair in body:gmatch("[^&]+") do
-        local name, value = pair:match("^([^=]*)=(.*)$")
-        out[name] = value:gsub("%%(%x%x)", function(x) return string.char(tonumber(x, 16)) end)
-    end
-    return out
-end
 
 describe("the management client against a local Auth0 over HTTP and HTTPS", function()
     local tmp, server, ready

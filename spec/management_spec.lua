@@ -6,6 +6,7 @@ local token = require "auth0.apiv2.token"
 local json = require "auth0.apiv2.json"
 local cjson = require "cjson"
 local h = require "spec.helpers"
+local reply, error_of, form = h.reply, h.error_of, h.form_decode
 
 local DOMAIN = "tenant.auth0.com"
 local BASE = "https://" .. DOMAIN .. "/api/v2"
@@ -16,10 +17,6 @@ local FORBIDDEN = '{"statusCode":403,"error":"Forbidden","message":"Insufficient
     .. 'expected any of: read:users","errorCode":"insufficient_scope"}'
 local LIMITED = '{"statusCode":429,"error":"Too Many Requests","message":"Global limit has '
     .. 'been reached","errorCode":"too_many_requests"}'
-
-local function reply(status, body, headers)
-    return { status = status, body = body or "", headers = headers or {} }
-end
 
 local function token_answer(access_token, expires_in)
     return reply(200, cjson.encode({ access_token = access_token or ACCESS_TOKEN,
@@ -67,21 +64,6 @@ local function client(log, opts)
     opts.transport = log.transport
     opts.sleep = opts.sleep or function(s) slept[#slept + 1] = s end
     return management.new(opts), slept
-end
-
-local function error_of(f, ...)
-    local ok, err = pcall(f, ...)
-    assert.is_false(ok, "expected an error")
-    return (tostring(err):gsub("^[^:]*:%d+: ", ""))
-end
-
-local function form(body)
-    local out = {}
-    for pair in body:gmatch("[^&]+") do
-        local name, value = pair:match("^([^=]*)=(.*)$")
-        out[name] = value:gsub("%%(%x%x)", function(x) return string.char(tonumber(x, 16)) end)
-    end
-    return out
 end
 
 local function bearer_of(req)

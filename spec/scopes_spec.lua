@@ -3,12 +3,7 @@
 local scopes = require "auth0.apiv2.scopes"
 local data = require "auth0.apiv2.scopes_data"
 local h = require "spec.helpers"
-
-local function error_of(f, ...)
-    local ok, err = pcall(f, ...)
-    assert.is_false(ok, "expected an error")
-    return (tostring(err):gsub("^[^:]*:%d+: ", ""))
-end
+local error_of = h.error_of
 
 local function lines(path)
     local n = 0

@@ -2,17 +2,12 @@
 local token = require "auth0.apiv2.token"
 local core = require "auth0.apiv2.core"
 local h = require "spec.helpers"
+local error_of = h.error_of
 
 local HEADER_JSON = '{"typ":"JWT","alg":"HS256"}'
 
 local function payload_of(jwt)
     return h.payload_text(jwt)
-end
-
-local function error_of(f, ...)
-    local ok, err = pcall(f, ...)
-    assert.is_false(ok, "expected an error")
-    return (tostring(err):gsub("^[^:]*:%d+: ", ""))
 end
 
 describe("token.new + sign against Auth0's own generator (auth0-api-tokens 1.1.2)", function()

@@ -7,11 +7,11 @@ local core = require "auth0.apiv2.core"
 local json = require "auth0.apiv2.json"
 local retry = require "auth0.apiv2.retry"
 local http = require "auth0.apiv2.http"
+local options = require "auth0.apiv2.options"
 
 local M = {}
 
-local type, pairs, ipairs, tostring, error, setmetatable =
-    type, pairs, ipairs, tostring, error, setmetatable
+local type, ipairs, error, setmetatable = type, ipairs, error, setmetatable
 local find, match = string.find, string.match
 
 M.DEFAULT_TIMEOUT = retry.DEFAULT_TIMEOUT        -- ms, for each of connect, send and read
@@ -52,12 +52,7 @@ Blacklist.__index = Blacklist
 -- @return the client
 -- @raise on a missing, unknown or ill-typed option
 function M.new(opts)
-    if type(opts) ~= "table" then error("blacklist.new: options must be a table", 2) end
-    for name in pairs(opts) do
-        if not NEW_OPTIONS[name] then
-            error("blacklist.new: unknown option '" .. tostring(name) .. "'", 2)
-        end
-    end
+    options.check("blacklist.new", opts, NEW_OPTIONS, 2)
     if opts.aud ~= nil and (type(opts.aud) ~= "string" or opts.aud == "") then
         error("blacklist.new: aud must be a non-empty string", 2)
     end
@@ -155,13 +150,7 @@ end
 -- @raise on an unknown option or a non-string aud
 function Blacklist:list(opts)
     local op = "blacklist.list"
-    if opts ~= nil and type(opts) ~= "table" then error(op .. ": options must be a table", 2) end
-    opts = opts or {}
-    for name in pairs(opts) do
-        if not LIST_OPTIONS[name] then
-            error(op .. ": unknown option '" .. tostring(name) .. "'", 2)
-        end
-    end
+    opts = opts == nil and {} or options.check(op, opts, LIST_OPTIONS, 2)
     if opts.aud ~= nil and (type(opts.aud) ~= "string" or opts.aud == "") then
         error(op .. ": aud must be a non-empty string", 2)
     end

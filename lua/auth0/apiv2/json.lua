@@ -236,23 +236,6 @@ local function decode_checked(text)
     return value()
 end
 
---- Decodes JSON text: strictly checked first (UTF-8, RFC 8259, no duplicate names, depth at
--- most 64), then built by lua-cjson when it is installed, else by a pure-Lua decoder (hosts
--- that embed the library without lua-cjson). Arrays and objects become tables, `null` becomes
--- `json.null`.
--- @tparam string text
--- @return the value, or nil and "invalid json: <reason>"
-function M.decode(text)
-    local ok, why = json_check(text)
-    if not ok then return nil, "invalid json: " .. why end
-    if has_cjson then
-        local value, err = cjson.decode(text)
-        if value == nil then return nil, "invalid json: " .. tostring(err) end
-        return value
-    end
-    return decode_checked(text)
-end
-
 --- Builds the value of text that core.json_check has already accepted (core.jws_parse checks
 -- token segments in C): no second check on the hot path of token.verify.
 if has_cjson then
@@ -266,11 +249,26 @@ else
     M.decode_checked = decode_checked
 end
 
---- The pure-Lua decoder alone, for its specs.
-function M.decode_without_cjson(text)
+-- The strict check, then `build`.
+local function check_then(build, text)
     local ok, why = json_check(text)
     if not ok then return nil, "invalid json: " .. why end
-    return decode_checked(text)
+    return build(text)
+end
+
+--- Decodes JSON text: strictly checked first (UTF-8, RFC 8259, no duplicate names, depth at
+-- most 64), then built by lua-cjson when it is installed, else by a pure-Lua decoder (hosts
+-- that embed the library without lua-cjson). Arrays and objects become tables, `null` becomes
+-- `json.null`.
+-- @tparam string text
+-- @return the value, or nil and "invalid json: <reason>"
+function M.decode(text)
+    return check_then(M.decode_checked, text)
+end
+
+--- The pure-Lua decoder alone, for its specs.
+function M.decode_without_cjson(text)
+    return check_then(decode_checked, text)
 end
 
 return M

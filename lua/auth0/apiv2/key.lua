@@ -1,10 +1,11 @@
 --- Key objects: an API secret decoded once into OpenSSL's HMAC state. Shared by signing and
 -- verifying, so both apply the same decoding and the same minimum length.
 local core = require "auth0.apiv2.core"
+local options = require "auth0.apiv2.options"
 
 local M = {}
 
-local type, error, pairs = type, error, pairs
+local type, error = type, error
 local format = string.format
 local core_key = core.key
 
@@ -24,12 +25,7 @@ function M.make(fname, secret, opts)
     end
     local encoding = "base64"
     if opts ~= nil then
-        if type(opts) ~= "table" then error(fname .. ": options must be a table", 3) end
-        for name in pairs(opts) do
-            if not OPTIONS[name] then
-                error(format("%s: unknown option '%s'", fname, tostring(name)), 3)
-            end
-        end
+        options.check(fname, opts, OPTIONS, 3)
         encoding = opts.encoding or encoding
         if encoding ~= "base64" and encoding ~= "raw" then
             error(fname .. ": encoding must be \"base64\" or \"raw\"", 3)

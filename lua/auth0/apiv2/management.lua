@@ -7,6 +7,7 @@
 local core = require "auth0.apiv2.core"
 local json = require "auth0.apiv2.json"
 local http = require "auth0.apiv2.http"
+local options = require "auth0.apiv2.options"
 local retry = require "auth0.apiv2.retry"
 local scopes = require "auth0.apiv2.scopes"
 local blacklist = require "auth0.apiv2.blacklist"
@@ -199,12 +200,7 @@ end
 -- @return the client
 -- @raise on a missing, unknown or ill-typed option
 function M.new(opts)
-    if type(opts) ~= "table" then error("management.new: options must be a table", 2) end
-    for name in pairs(opts) do
-        if not NEW_OPTIONS[name] then
-            error("management.new: unknown option '" .. tostring(name) .. "'", 2)
-        end
-    end
+    options.check("management.new", opts, NEW_OPTIONS, 2)
     local kind = credentials_kind(opts)
     local conn = retry.connection("management.new", opts)
     if kind == "client credentials" then

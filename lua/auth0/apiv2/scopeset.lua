@@ -1,12 +1,12 @@
 --- The `scopes` option of token.new: checks scope syntax and turns any accepted form into the
 -- ordered entity -> actions set that the token's `scopes` claim holds.
 local json = require "auth0.apiv2.json"
+local options = require "auth0.apiv2.options"
 
 local M = {}
 
 local type, pairs, ipairs, next = type, pairs, ipairs, next
-local find, match, format, gsub, sub = string.find, string.match, string.format, string.gsub,
-    string.sub
+local find, match, format = string.find, string.match, string.format
 local concat, sort = table.concat, table.sort
 
 local ACTION = "^[a-z][a-z0-9_]*$"
@@ -21,18 +21,7 @@ local function valid_entity(entity)
         and not find(entity, ":$")
 end
 
-local SHOW_MAX = 64
-
---- A value safe to show in an error: printable ASCII kept, everything else as \ddd, and
--- long values cut (a 100 MB string must not become a 100 MB message).
-local function show(value)
-    if type(value) ~= "string" then return "(" .. type(value) .. ")" end
-    local cut = #value > SHOW_MAX and "..." or ""
-    local text = gsub(sub(value, 1, SHOW_MAX), "[^%w%p ]",
-        function(c) return format("\\%d", c:byte()) end)
-    return "'" .. text .. cut .. "'"
-end
-
+local show = options.show
 M.show = show
 
 --- Whether a scope's entity is one of the current_user family, which Auth0 grants only to a

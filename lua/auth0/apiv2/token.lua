@@ -4,6 +4,7 @@
 local core = require "auth0.apiv2.core"
 local json = require "auth0.apiv2.json"
 local scopeset = require "auth0.apiv2.scopeset"
+local options = require "auth0.apiv2.options"
 local clock = require "auth0.apiv2.clock"
 local jws = require "auth0.apiv2.jws"
 local keys = require "auth0.apiv2.key"
@@ -37,14 +38,6 @@ local RESERVED_CLAIMS = { iat = true, scopes = true, jti = true, exp = true, aud
 local MAX_TIME = 2 ^ 53 - 1
 -- A lifetime of more than a century is a mistake, and a bound keeps iat + lifetime exact.
 local MAX_LIFETIME = 100 * 366 * 86400
-
-local function check_options(fname, opts, allowed)
-    for name in pairs(opts) do
-        if not allowed[name] then
-            error(format("%s: unknown option %s", fname, scopeset.show(name)), 3)
-        end
-    end
-end
 
 --- Decodes an API secret once into a key object, for signing many tokens.
 -- The key bytes live only inside OpenSSL's HMAC state; `key:wipe()`, garbage collection and
@@ -142,8 +135,7 @@ end
 -- @raise on wrong types, unknown options, a missing `aud`, malformed or current_user scopes
 function M.new(opts)
     local fname = "token.new"
-    if type(opts) ~= "table" then error(fname .. ": options must be a table", 2) end
-    check_options(fname, opts, NEW_OPTIONS)
+    options.check(fname, opts, NEW_OPTIONS, 2)
     if type(opts.aud) ~= "string" or opts.aud == "" then
         error(fname .. ": aud must be a non-empty string (the tenant's API key)", 2)
     end

@@ -4,10 +4,11 @@
 local jws = require "auth0.apiv2.jws"
 local keys = require "auth0.apiv2.key"
 local clock = require "auth0.apiv2.clock"
+local options = require "auth0.apiv2.options"
 
 local M = {}
 
-local type, error, pairs, ipairs, tostring = type, error, pairs, ipairs, tostring
+local type, error, ipairs = type, error, ipairs
 local find, sub, gmatch = string.find, string.sub, string.gmatch
 local is_key, make_key = keys.is_key, keys.make
 local parse = jws.parse
@@ -53,12 +54,7 @@ end
 
 local function check_options(opts)
     if opts == nil then return {} end
-    if type(opts) ~= "table" then error("token.verify: options must be a table", 3) end
-    for name in pairs(opts) do
-        if not OPTIONS[name] then
-            error("token.verify: unknown option '" .. tostring(name) .. "'", 3)
-        end
-    end
+    options.check("token.verify", opts, OPTIONS, 3)
     local leeway = opts.leeway
     -- `not (0 <= x <= 300)` rather than `x < 0 or x > 300`: NaN must fail too.
     if leeway ~= nil
