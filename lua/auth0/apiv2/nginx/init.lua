@@ -46,6 +46,12 @@ function M.env(name, default)
     return value
 end
 
+--- A guard (auth0.apiv2.nginx.guard.new): `guard:protect{...}`, `guard:check{...}`,
+-- `guard:serve_metrics()`, `guard:start()`.
+function M.guard(opts)
+    return require("auth0.apiv2.nginx.guard").new(opts)
+end
+
 --- The revocation store (auth0.apiv2.nginx.revocations.new).
 function M.revocations(opts)
     return require("auth0.apiv2.nginx.revocations").new(opts)
