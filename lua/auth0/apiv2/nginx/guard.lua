@@ -196,7 +196,7 @@ local function decide(self, fname, rule)
         end
     end
     local ok, needed = allows(fname, chosen, claims)
-    if not ok then return 403, "insufficient scope", nil, needed, nil, any end
+    if not ok then return 403, "insufficient scope", nil, needed end
     return 200, nil, claims
 end
 
