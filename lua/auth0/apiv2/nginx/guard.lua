@@ -49,15 +49,16 @@ local function audience_of(v)
     return ok and aud or nil
 end
 
--- The verifier's cache counters of this worker, if it keeps them: { hits =, misses = }.
+-- The verifier's cache counters of this worker (v:stats() -> { hits, misses, ... }), read by
+-- the metrics flush, so the request path pays nothing for them.
 local function cache_totals_of(v)
     local ok, stats = pcall(function()
-        if type(v.cache_stats) == "function" then return v:cache_stats() end
+        if type(v.stats) == "function" then return v:stats() end
         return nil
     end)
     if ok and type(stats) == "table" and type(stats.hits) == "number" then
         return function()
-            local s = v:cache_stats()
+            local s = v:stats()
             return { [metrics_store.CACHE_HIT] = s.hits, [metrics_store.CACHE_MISS] = s.misses }
         end
     end
@@ -85,6 +86,11 @@ end
 
 local function log_warn(...)
     if rawget(_G, "ngx") and ngx.log then ngx.log(ngx.WARN, ...) end
+end
+
+-- Logged as an error: nginx's default error_log level hides warnings, and this one matters.
+local function log_loud(...)
+    if rawget(_G, "ngx") and ngx.log then ngx.log(ngx.ERR, ...) end
 end
 
 --- Makes a guard (once: in init_by_lua, where a mistake stops nginx at start-up, or in
@@ -131,7 +137,7 @@ function M.new(opts)
         if totals then self.metrics:add_source(totals) end
     end
     if audience_of(v) == nil then
-        log_warn(OP, ": the verifier has no audience (or does not say): tokens of every tenant"
+        log_loud(OP, ": warning: the verifier has no audience (or does not say): tokens of every tenant"
             .. " signed with this key pass; give token.verifier{ audience = ... }")
     end
     local phase = rawget(_G, "ngx") and ngx.get_phase and ngx.get_phase()
