@@ -137,8 +137,8 @@ function M.new(opts)
         if totals then self.metrics:add_source(totals) end
     end
     if audience_of(v) == nil then
-        log_loud(OP, ": warning: the verifier has no audience (or does not say): tokens of every tenant"
-            .. " signed with this key pass; give token.verifier{ audience = ... }")
+        log_loud(OP, ": warning: the verifier has no audience (or does not say): tokens of"
+            .. " every tenant signed with this key pass; give token.verifier{ audience = ... }")
     end
     local phase = rawget(_G, "ngx") and ngx.get_phase and ngx.get_phase()
     if phase == "init_worker" then
