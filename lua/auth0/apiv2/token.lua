@@ -8,7 +8,8 @@ local options = require "auth0.apiv2.options"
 local clock = require "auth0.apiv2.clock"
 local jws = require "auth0.apiv2.jws"
 local keys = require "auth0.apiv2.key"
-local verifier = require "auth0.apiv2.verify"
+local verify = require "auth0.apiv2.verify"
+local verifier = require "auth0.apiv2.internal.verifier"
 
 local M = {}
 
@@ -248,8 +249,17 @@ function M.decode(jwt)
     return header, claims
 end
 
-M.verify = verifier.verify
-M.has_scope = verifier.has_scope
+M.verify = verify.verify
+M.has_scope = verify.has_scope
+
+--- A prepared verifier: the policy of token.verify fixed once, keys decoded once, an optional
+-- cache of verified tokens. See the README ("Prepared verification").
+-- @tparam table opts `key` (a key object, a secret string, a list of them, or
+--   function(aud, header)), `audience`, `leeway`, `now` (a number or a function), `require_exp`,
+--   `is_revoked`, `scopes`, `any`, `endpoint`, `cache` (entries, default none)
+-- @return the verifier: `v:verify(jwt)`, `v:check(jwt)`, `v:flush()`, `v:stats()`
+-- @raise on misuse of the options, as token.verify
+M.verifier = verifier.new
 M.Token = Token
 
 return M
