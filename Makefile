@@ -57,9 +57,11 @@ test: deps build lint test-c test-fixtures test-all rock test-embed test-openres
       test-asan test-valgrind
 	@echo "make test: all passed"
 
-# The gateway example inside a real nginx (2 workers) against the local Auth0-like server.
+# The gateway example inside a real nginx (2 workers) against the local Auth0-like server,
+# and auth0.apiv2.nginx from the README's nginx.conf (spec/openresty/guard).
 test-openresty: build
 	spec/openresty/run
+	spec/openresty/guard
 
 # The C host that links the library statically (examples/embed/README.md).
 embed-example:
