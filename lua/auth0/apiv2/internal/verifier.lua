@@ -4,11 +4,11 @@
 -- Order of checks: form, header, signature, times, audience, revocation, scopes. Nothing about
 -- an unsigned token's claims leaks through the reason, and a revoked token is "revoked" even
 -- when it also lacks a scope.
-local core = require "auth0.apiv2.core"
-local keys = require "auth0.apiv2.key"
-local clock = require "auth0.apiv2.clock"
-local options = require "auth0.apiv2.options"
-local json = require "auth0.apiv2.json"
+local core = require "auth0.apiv2.internal.core"
+local keys = require "auth0.apiv2.internal.key"
+local clock = require "auth0.apiv2.internal.clock"
+local options = require "auth0.apiv2.internal.options"
+local json = require "auth0.apiv2.internal.json"
 local token_cache = require "auth0.apiv2.internal.token_cache"
 local reference = require "auth0.apiv2.internal.reference_pass"
 
@@ -27,7 +27,7 @@ local show = options.show
 M.pass = core.verify_pass or reference.pass
 local pass = M.pass
 
-local MAX_LEEWAY = 300
+local MAX_LEEWAY = require("auth0.apiv2.internal.claims").MAX_LEEWAY_S
 local MAX_CACHE = 2 ^ 31
 local KEY_KINDS = "a key object, a secret string, a list of them or a function"
 
