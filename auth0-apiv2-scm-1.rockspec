@@ -27,7 +27,7 @@ build = {
     modules = {
         ["auth0.apiv2.core"] = {
             sources = { "csrc/core.c", "csrc/b64url.c", "csrc/hmac.c", "csrc/json_check.c",
-                        "csrc/json_escape.c", "csrc/jws.c", "csrc/randpool.c" },
+                        "csrc/json_escape.c", "csrc/jws.c", "csrc/randpool.c", "csrc/vpass.c" },
             incdirs = { "$(OPENSSL_INCDIR)", "csrc" },
             libdirs = { "$(OPENSSL_LIBDIR)" },
             libraries = { "crypto" },
