@@ -9,7 +9,7 @@ CFLAGS_CORE = -std=c99 $(OPT) -g -fPIC $(WARN) -DOPENSSL_API_COMPAT=0x10101000L 
 LDLIBS_CORE = -lcrypto -lm
 
 CORE_SRC = csrc/core.c csrc/b64url.c csrc/hmac.c csrc/json_check.c csrc/json_escape.c csrc/jws.c \
-           csrc/randpool.c
+           csrc/randpool.c csrc/vpass.c
 CORE_HDR = $(wildcard csrc/*.h)
 
 # One build of the core per Lua ABI: build/<version>/auth0/apiv2/core.so.

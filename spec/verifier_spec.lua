@@ -67,6 +67,71 @@ describe("token.verifier on every shared vector", function()
     end)
 end)
 
+describe("the one-pass C check (core.verify_pass)", function()
+    local core = require "auth0.apiv2.core"
+    local reference = require "auth0.apiv2.internal.reference_pass"
+    local function both(jwt, key, v, all, any, want)
+        local now = v.now or h.NOW
+        local c = { core.verify_pass(jwt, key, now, v.leeway or 0, v.require_exp, v.audience,
+            all, any, want) }
+        local r = { reference.pass(jwt, key, now, v.leeway or 0, v.require_exp, v.audience, all,
+            any, want) }
+        return c, r
+    end
+
+    it("answers every shared vector as the old checker and the JSON decoder do", function()
+        local count = 0
+        for _, case in ipairs(all_cases()) do
+            local jwt = case_token(case)
+            local key = core.key(h.unhex(case.key_hex), "raw")
+            local p = case_policy(case)
+            for want = 0, 2 do
+                local c, r = both(jwt, key, p, { "read:users" }, { "update:users", "x:y" }, want)
+                assert.are.same(r, c, case.id .. " want " .. want)
+                if math.type and c[1] then
+                    for i = 4, 6 do   -- exp, nbf, iat: integers where integral
+                        if r[i] ~= nil then
+                            assert.are.equal(math.type(r[i]), math.type(c[i]), case.id)
+                        end
+                    end
+                end
+            end
+            count = count + 1
+        end
+        assert.is_true(count > 170)
+    end)
+
+    it("matches scopes, audiences and escapes as the Lua rules do", function()
+        local key_bytes = h.unhex(h.SECRET_HEX)
+        local key = core.key(key_bytes, "raw")
+        local payloads = {
+            '{"scopes":{"users":{"actions":["read","update"]},"clients":{"actions":["read"]}}}',
+            '{"scopes":{"u\\u0073ers":{"act\\u0069ons":["re\\u0061d"]}},"aud":["a","b\\u0000"]}',
+            '{"scope":"read:users  update:clients\\tx","aud":"b\\u0000"}',
+            '{"scopes":{"users":{"actions":{"0":"read"}}},"scope":7}',
+            '{"scopes":{"users":[{"actions":["read"]}]},"aud":{"a":1}}',
+            '{"scopes":"read:users","aud":[1,"b",null,["a"]]}',
+            '{"scopes":{"users":{"actions":["read",null,3,"update"],"x":{"actions":[]}}}}',
+            '{ "scopes" : { "users" : { "actions" : [ "read" ] } } , "jti" : "\\ud83d\\ude00" }',
+            '{"exp":1.5e9,"nbf":-0,"iat":1767225600.0,"n":123456789012345678,"f":-0.75}',
+            '{"exp":1e400}', '{"iat":-1e400}', '{"exp":"1"}', '{"nbf":null}',
+            '{"x":{"exp":"not checked here"},"exp":1767225601}',
+        }
+        for _, payload in ipairs(payloads) do
+            local jwt = h.forge('{"alg":"HS256"}', payload, key_bytes)
+            for _, audience in ipairs({ false, "a", "b\0" }) do
+                local p = { audience = audience or nil }
+                for want = 0, 1 do
+                    local c, r = both(jwt, key, p,
+                        { "read:users", "update:users", "update:clients", "read:" },
+                        { "x:users", "read:users", "tab\tx" }, want)
+                    assert.are.same(r, c, payload)
+                end
+            end
+        end
+    end)
+end)
+
 describe("token.verifier", function()
     local key = token.key(h.SECRET)
     local other = token.key(string.rep("k", 40), { encoding = "raw" })

@@ -285,6 +285,7 @@ end
 
 M.verify = verifier.verify
 M.has_scope = verifier.has_scope
+
 --- A prepared verifier: the policy of token.verify fixed once, keys decoded once, an optional
 -- cache of verified tokens. See the README ("Prepared verification") and docs/verify.md.
 -- @tparam table opts `key` (a key object, a secret string, a list of them, or

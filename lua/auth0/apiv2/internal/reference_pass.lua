@@ -8,33 +8,12 @@ local core = require "auth0.apiv2.internal.core"
 local M = {}
 
 local type, ipairs = type, ipairs
-local find, sub, gmatch, concat = string.find, string.sub, string.gmatch, table.concat
+local concat = table.concat
 local parse = jws.parse
 local key_verify = core.key_verify
 local to_integer = math.tointeger   -- nil before Lua 5.3
 
--- Whether claims grant scope ("action:entity"), as token.has_scope decides it.
-local function granted(claims, scope)
-    local colon = find(scope, ":", 1, true)
-    local scopes = claims.scopes
-    if colon and type(scopes) == "table" then
-        local entity = scopes[sub(scope, colon + 1)]
-        local actions = type(entity) == "table" and entity.actions
-        if type(actions) == "table" then
-            local action = sub(scope, 1, colon - 1)
-            for _, a in ipairs(actions) do
-                if a == action then return true end
-            end
-        end
-    end
-    if type(claims.scope) == "string" then
-        for s in gmatch(claims.scope, "[^ ]+") do
-            if s == scope then return true end
-        end
-    end
-    return false
-end
-M.granted = granted
+local granted = require("auth0.apiv2.internal.granted").has
 
 --- The scopes a token lacks, space-separated, or nil: every one of `all` that is not granted,
 -- then the whole of `any` when none of it is.
@@ -69,7 +48,7 @@ local function audience_matches(aud, audience)
     return false
 end
 
-local TIME_CLAIMS = { "exp", "nbf", "iat" }
+local TIME_CLAIMS = require("auth0.apiv2.internal.claims").TIMES
 
 --- One token through the policy, up to (not including) revocation.
 -- @tparam string jwt

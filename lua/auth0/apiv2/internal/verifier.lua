@@ -26,8 +26,10 @@ local show = options.show
 --- The pass: the C one (core.verify_pass) when the core has it, else the reference in Lua.
 M.pass = core.verify_pass or reference.pass
 local pass = M.pass
+-- The tables the C pass builds hold json.null for JSON null, as the JSON module's decoder's do.
+if core.set_json_null then core.set_json_null(null) end
 
-local MAX_LEEWAY = 300
+local MAX_LEEWAY = require("auth0.apiv2.internal.claims").MAX_LEEWAY_S
 local MAX_CACHE = 2 ^ 31
 local KEY_KINDS = "a key object, a secret string, a list of them or a function"
 

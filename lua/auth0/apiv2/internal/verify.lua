@@ -2,12 +2,12 @@
 -- auth0.apiv2.internal.verifier, shared with token.verifier; this module keeps the public
 -- functions' names.
 local verifier = require "auth0.apiv2.internal.verifier"
-local reference = require "auth0.apiv2.internal.reference_pass"
+local granted = require "auth0.apiv2.internal.granted"
 
 local M = {}
 
 local type, error = type, error
-local granted = reference.granted
+local grants = granted.has
 
 --- Whether claims grant scope ("action:entity"): through the classic `scopes` object
 -- ({ users = { actions = { "read" } } }) or a flat, space-separated `scope` string.
@@ -18,7 +18,7 @@ local granted = reference.granted
 function M.has_scope(claims, scope)
     if type(claims) ~= "table" then error("token.has_scope: claims must be a table", 2) end
     if type(scope) ~= "string" then error("token.has_scope: scope must be a string", 2) end
-    return granted(claims, scope)
+    return grants(claims, scope)
 end
 
 --- Verifies an HS256 token and returns its claims.
