@@ -117,7 +117,7 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
               -DOPENSSL_API_COMPAT=0x10101000L -Icsrc
 FUZZ_SRC_b64url = csrc/b64url.c
 FUZZ_SRC_json_check = csrc/json_check.c
-FUZZ_SRC_jws = csrc/jws.c csrc/b64url.c csrc/json_check.c csrc/hmac.c
+FUZZ_SRC_jws = csrc/jws.c csrc/b64url.c csrc/json_check.c csrc/hmac.c csrc/vpass.c
 FUZZ_SRC_verify_lua = $(CORE_SRC) -I$(INC_5.4) -DAPIV2_ROOT='"$(CURDIR)"' \
                       /usr/lib/x86_64-linux-gnu/liblua5.4.a -Wl,-E -lm -ldl
 FUZZERS = $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
