@@ -9,7 +9,7 @@ CFLAGS_CORE = -std=c99 $(OPT) -g -fPIC $(WARN) -DOPENSSL_API_COMPAT=0x10101000L 
 LDLIBS_CORE = -lcrypto -lm
 
 CORE_SRC = csrc/core.c csrc/b64url.c csrc/hmac.c csrc/json_check.c csrc/json_escape.c csrc/jws.c \
-           csrc/randpool.c
+           csrc/randpool.c csrc/vpass.c
 CORE_HDR = $(wildcard csrc/*.h)
 
 # One build of the core per Lua ABI: build/<version>/auth0/apiv2/core.so.
@@ -132,7 +132,7 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
               -DOPENSSL_API_COMPAT=0x10101000L -Icsrc
 FUZZ_SRC_b64url = csrc/b64url.c
 FUZZ_SRC_json_check = csrc/json_check.c
-FUZZ_SRC_jws = csrc/jws.c csrc/b64url.c csrc/json_check.c csrc/hmac.c
+FUZZ_SRC_jws = csrc/jws.c csrc/b64url.c csrc/json_check.c csrc/hmac.c csrc/vpass.c
 FUZZ_SRC_verify_lua = $(CORE_SRC) -I$(INC_5.4) -DAPIV2_ROOT='"$(CURDIR)"' \
                       /usr/lib/x86_64-linux-gnu/liblua5.4.a -Wl,-E -lm -ldl
 FUZZERS = $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))

@@ -28,7 +28,7 @@ build = {
     modules = {
         ["auth0.apiv2.core"] = {
             sources = { "csrc/core.c", "csrc/b64url.c", "csrc/hmac.c", "csrc/json_check.c",
-                        "csrc/json_escape.c", "csrc/jws.c", "csrc/randpool.c" },
+                        "csrc/json_escape.c", "csrc/jws.c", "csrc/randpool.c", "csrc/vpass.c" },
             incdirs = { "$(OPENSSL_INCDIR)", "csrc" },
             libdirs = { "$(OPENSSL_LIBDIR)" },
             libraries = { "crypto" },
@@ -69,9 +69,12 @@ build = {
         ["auth0.apiv2.internal.key"] = "lua/auth0/apiv2/internal/key.lua",
         ["auth0.apiv2.internal.options"] = "lua/auth0/apiv2/internal/options.lua",
         ["auth0.apiv2.internal.ratelimit"] = "lua/auth0/apiv2/internal/ratelimit.lua",
+        ["auth0.apiv2.internal.reference_pass"] = "lua/auth0/apiv2/internal/reference_pass.lua",
         ["auth0.apiv2.internal.retry"] = "lua/auth0/apiv2/internal/retry.lua",
         ["auth0.apiv2.internal.scopes_data"] = "lua/auth0/apiv2/internal/scopes_data.lua",
         ["auth0.apiv2.internal.scopeset"] = "lua/auth0/apiv2/internal/scopeset.lua",
+        ["auth0.apiv2.internal.token_cache"] = "lua/auth0/apiv2/internal/token_cache.lua",
+        ["auth0.apiv2.internal.verifier"] = "lua/auth0/apiv2/internal/verifier.lua",
         ["auth0.apiv2.internal.verify"] = "lua/auth0/apiv2/internal/verify.lua",
         ["auth0.apiv2.internal.version"] = "lua/auth0/apiv2/internal/version.lua",
         ["auth0.apiv2.management"] = "lua/auth0/apiv2/management.lua",
