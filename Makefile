@@ -72,9 +72,11 @@ docs:
 	then echo "make docs: LDoc warned (above)"; exit 1; fi
 	@echo "make docs: build/docs/index.html"
 
-# The gateway example inside a real nginx (2 workers) against the local Auth0-like server.
+# The gateway example inside a real nginx (2 workers) against the local Auth0-like server,
+# and auth0.apiv2.nginx from the README's nginx.conf (spec/openresty/guard).
 test-openresty: build
 	spec/openresty/run
+	spec/openresty/guard
 
 # The C host that links the library statically (examples/embed/README.md).
 embed-example:
