@@ -154,14 +154,23 @@ local function note_error(self, where, err)
 end
 
 -- Records a message in the node's dict; the message came from Redis, so it is checked.
+-- A message from pub/sub sets the propagation figure; one from a catch-up counts only when
+-- the dict did not have it (what pub/sub had dropped).
 local function apply(self, message, counter)
     local aud, jti, exp, ms = wire.decode(message)
     if not aud then
         self.dict:incr(K.bad_messages, 1, 0)
         return nil, "malformed message"
     end
+    if counter == K.messages then
+        if ms and ms > 0 then
+            ngx.update_time()
+            self.dict:safe_set(K.last_lag, now_ms() - ms)
+        end
+    elseif self.dict:get(wire.entry_id(aud, jti)) ~= nil then
+        return true
+    end
     local ok, err = self.store:record(aud, jti, exp)
-    if ms and ms > 0 then self.dict:safe_set(K.last_lag, now_ms() - ms) end
     self.dict:incr(counter, 1, 0)
     return ok, err
 end
@@ -295,7 +304,9 @@ local function catch_up(self, red)
     local first
     first, err = red:xrange(self.keys.log, "-", "+", "COUNT", 1)
     if not first then return nil, err end
-    if not cursor or (first[1] and wire.compare_ids(first[1][1], cursor) > 0) then
+    -- "0-0": the log was empty when this node last looked, so it holds nothing older.
+    if not cursor or (first[1] and cursor ~= "0-0"
+                      and wire.compare_ids(first[1][1], cursor) > 0) then
         cursor, err = full_resync(self, red)
         if not cursor then return nil, err end
         d:safe_set(K.cursor, cursor)
