@@ -9,7 +9,7 @@ CFLAGS_CORE = -std=c99 $(OPT) -g -fPIC $(WARN) -DOPENSSL_API_COMPAT=0x10101000L 
 LDLIBS_CORE = -lcrypto -lm
 
 CORE_SRC = csrc/core.c csrc/b64url.c csrc/hmac.c csrc/json_check.c csrc/json_escape.c csrc/jws.c \
-           csrc/randpool.c
+           csrc/randpool.c csrc/vpass.c
 CORE_HDR = $(wildcard csrc/*.h)
 
 # One build of the core per Lua ABI: build/<version>/auth0/apiv2/core.so.
@@ -72,9 +72,11 @@ docs:
 	then echo "make docs: LDoc warned (above)"; exit 1; fi
 	@echo "make docs: build/docs/index.html"
 
-# The gateway example inside a real nginx (2 workers) against the local Auth0-like server.
+# The gateway example inside a real nginx (2 workers) against the local Auth0-like server,
+# and auth0.apiv2.nginx from the README's nginx.conf (spec/openresty/guard).
 test-openresty: build
 	spec/openresty/run
+	spec/openresty/guard
 
 # The C host that links the library statically (examples/embed/README.md).
 embed-example:

@@ -12,10 +12,11 @@
 local scopes_catalog = require "auth0.apiv2.scopes"
 local verify = require "auth0.apiv2.internal.verify"
 local options = require "auth0.apiv2.internal.options"
+local granted = require "auth0.apiv2.internal.granted"
 
 local M = {}
 
-local type, next, pairs, ipairs, error = type, next, pairs, ipairs, error
+local type, next, pairs, error = type, next, pairs, error
 local concat, sort = table.concat, table.sort
 local has_scope = verify.has_scope
 
@@ -116,32 +117,11 @@ function M.allows(fname, rule, claims)
     return true
 end
 
-local function bytes_less(a, b) return a < b end
-
---- The scopes a token grants, as sorted, distinct "action:entity" strings (the `scopes`
--- object and the flat `scope` string), for an upstream header.
--- @treturn string space-separated
+--- The scopes a token grants, space-separated, for an upstream header (the library's one
+-- reader: the `scopes` object, entities sorted, then the flat `scope` string's words).
+-- @treturn string
 function M.granted(claims)
-    local out, seen = {}, {}
-    local map = claims.scopes
-    if type(map) == "table" then
-        for entity, grant in pairs(map) do
-            local actions = type(entity) == "string" and type(grant) == "table" and grant.actions
-            if type(actions) == "table" then
-                for _, action in ipairs(actions) do
-                    local s = type(action) == "string" and action .. ":" .. entity
-                    if s and not seen[s] then seen[s], out[#out + 1] = true, s end
-                end
-            end
-        end
-    end
-    if type(claims.scope) == "string" then
-        for s in claims.scope:gmatch("[^ ]+") do
-            if not seen[s] then seen[s], out[#out + 1] = true, s end
-        end
-    end
-    sort(out, bytes_less)
-    return concat(out, " ")
+    return concat(granted.list(claims), " ")
 end
 
 return M
