@@ -32,8 +32,8 @@ local core = require "auth0.apiv2.internal.core"
 
 local M = {}
 
-local type, tostring, tonumber, pcall, ipairs, error, setmetatable, require =
-    type, tostring, tonumber, pcall, ipairs, error, setmetatable, require
+local type, tostring, tonumber, pcall, ipairs, error, setmetatable, require, rawget =
+    type, tostring, tonumber, pcall, ipairs, error, setmetatable, require, rawget
 local floor, min, random = math.floor, math.min, math.random
 local format, gsub = string.format, string.gsub
 local concat = table.concat
@@ -180,7 +180,13 @@ end
 -- A connection from the worker's pool; `fresh` for one of its own (the subscriber).
 local function connect(self, fresh)
     local red = self.module:new()
-    red:set_timeouts(self.timeout, self.timeout, self.timeout)
+    -- lua-resty-redis 0.27 (Debian's) has set_timeout only; any other name would be sent to
+    -- Redis as a command (its __index makes one of every unknown method).
+    if rawget(self.module, "set_timeouts") then
+        red:set_timeouts(self.timeout, self.timeout, self.timeout)
+    else
+        red:set_timeout(self.timeout)
+    end
     local ok, err = red:connect(self.host, self.port, not fresh and { pool = self.pool } or nil)
     if not ok then return nil, "connect: " .. tostring(err) end
     if fresh or red:get_reused_times() == 0 then
