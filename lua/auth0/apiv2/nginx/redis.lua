@@ -104,7 +104,8 @@ function M.new(store, opts)
     if opts.on_stale ~= nil and opts.on_stale ~= "open" and opts.on_stale ~= "closed" then
         error(OP .. ': on_stale must be "open" or "closed"', 3)
     end
-    if opts.client ~= nil and (type(opts.client) ~= "table" or type(opts.client.new) ~= "function") then
+    local client = opts.client
+    if client ~= nil and (type(client) ~= "table" or type(client.new) ~= "function") then
         error(OP .. ": client must be a lua-resty-redis module (a table with new())", 3)
     end
     local module = redis_module(opts.client)
