@@ -27,7 +27,7 @@ LUA_jit = luajit
 CORES = $(foreach v,$(LUA_VERSIONS),build/$(v)/auth0/apiv2/core.so)
 
 .PHONY: all build deps demo test test-all test-c test-fixtures lint rock bench clean fuzz fuzz-smoke \
-        test-asan test-valgrind embed-example test-embed test-openresty check docs
+        test-asan test-valgrind embed-example test-embed test-openresty check docs test-fleet
 
 all: build
 
@@ -53,8 +53,8 @@ demo: deps build
 
 # Everything: lint, C unit tests, every spec on every Lua, the rock, the embedding hosts,
 # a short fuzzing run, the specs against an ASan+UBSan core and under valgrind.
-test: deps build lint docs test-c test-fixtures test-all rock test-embed test-openresty fuzz-smoke \
-      test-asan test-valgrind
+test: deps build lint docs test-c test-fixtures test-all rock test-embed test-openresty test-fleet \
+      fuzz-smoke test-asan test-valgrind
 	@echo "make test: all passed"
 
 # The quick loop while working: luacheck and every spec on Lua 5.4 (no installs, no C lint, no
@@ -77,6 +77,11 @@ docs:
 test-openresty: build
 	spec/openresty/run
 	spec/openresty/guard
+
+# Revocation across a fleet (docs/fleet.md): one redis-server, two nginx nodes of two workers
+# and the local Auth0-like server, on loopback (about 30 s).
+test-fleet: build
+	spec/fleet/run
 
 # The C host that links the library statically (examples/embed/README.md).
 embed-example:
@@ -182,6 +187,7 @@ test-valgrind: build
 bench: build
 	bench/run
 	bench/openresty/run
+	bench/fleet/run
 
 # Everything a build leaves: build/, and what `luarocks make` compiles in the checkout.
 clean:
