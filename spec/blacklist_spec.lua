@@ -221,6 +221,17 @@ describe("bl:revoke", function()
         assert.are.equal("blacklist.list: 404: no message", tostring(err))
     end)
 
+    it("describes an error without its op, as the command line shows it", function()
+        local _, err = client(fake_auth0(reply(401,
+            '{"statusCode":401,"error":"Unauthorized","message":"Missing authentication"}')))
+            :revoke({ jti = "j" })
+        assert.are.equal("401: Missing authentication", err:describe())
+        local fail = function() return nil, "http: read from 10.0.0.1:443: timeout", "timeout" end
+        _, err = client(fake_auth0(fail), { retries = 0 }):list()
+        assert.are.equal("timeout: read from 10.0.0.1:443: timeout", err:describe())
+        assert.are.equal("blacklist.list: " .. err:describe(), tostring(err))
+    end)
+
     it("never shows the bearer token, even when the server echoes it", function()
         local admin = admin_token()
         local echo = function(req)

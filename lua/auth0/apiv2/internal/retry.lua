@@ -176,11 +176,14 @@ local Error = {}
 Error.__index = Error
 M.Error = Error
 
-function Error:__tostring()
-    local head = self.op .. ":"
-    if self.status then head = head .. " " .. self.status end
-    if self.error_code then head = head .. " " .. self.error_code end
-    local text = head .. ": " .. tostring(self.message or self.error or "no message")
+--- The error as text without its op: "429 too_many_requests: message (notes)", for callers
+-- that name the operation themselves (the command line).
+function Error:describe()
+    local head = {}
+    if self.status then head[#head + 1] = tostring(self.status) end
+    if self.error_code then head[#head + 1] = self.error_code end
+    local text = tostring(self.message or self.error or "no message")
+    if #head > 0 then text = concat(head, " ") .. ": " .. text end
     local notes = {}
     if self.stage == "token" then
         notes[#notes + 1] = "while getting a token from /oauth/token"
@@ -198,6 +201,10 @@ function Error:__tostring()
     end
     if #notes > 0 then text = text .. " (" .. concat(notes, "; ") .. ")" end
     return text
+end
+
+function Error:__tostring()
+    return self.op .. ": " .. self:describe()
 end
 
 --- Makes an error value of a table of fields (see Error).
