@@ -3,6 +3,7 @@
 local blacklist = require "auth0.apiv2.blacklist"
 local http = require "auth0.apiv2.internal.http"
 local retry = require "auth0.apiv2.internal.retry"
+local certname = require "auth0.apiv2.internal.http.certname"
 local token = require "auth0.apiv2.token"
 local cjson = require "cjson"
 local h = require "spec.helpers"
@@ -698,22 +699,22 @@ describe("http.host_matches", function()
         ip = { "127.0.0.1" } }
 
     it("matches exact names in any case, and one wildcard label", function()
-        assert.is_true(http.host_matches(names, "tenant.auth0.com"))
-        assert.is_true(http.host_matches(names, "TENANT.auth0.com."))
-        assert.is_true(http.host_matches(names, "x.eu.auth0.com"))
-        assert.is_false(http.host_matches(names, "a.x.eu.auth0.com"))
-        assert.is_false(http.host_matches(names, "eu.auth0.com"))
-        assert.is_false(http.host_matches(names, "other.auth0.com"))
+        assert.is_true(certname.host_matches(names, "tenant.auth0.com"))
+        assert.is_true(certname.host_matches(names, "TENANT.auth0.com."))
+        assert.is_true(certname.host_matches(names, "x.eu.auth0.com"))
+        assert.is_false(certname.host_matches(names, "a.x.eu.auth0.com"))
+        assert.is_false(certname.host_matches(names, "eu.auth0.com"))
+        assert.is_false(certname.host_matches(names, "other.auth0.com"))
     end)
 
     it("refuses wildcards over a top-level domain or inside a label", function()
-        assert.is_false(http.host_matches(names, "evil.com"))
-        assert.is_false(http.host_matches(names, "foo.example.org"))
+        assert.is_false(certname.host_matches(names, "evil.com"))
+        assert.is_false(certname.host_matches(names, "foo.example.org"))
     end)
 
     it("matches an IP address only against the certificate's IP entries", function()
-        assert.is_true(http.host_matches(names, "127.0.0.1"))
-        assert.is_false(http.host_matches({ dns = { "127.0.0.1" } }, "127.0.0.1"))
-        assert.is_false(http.host_matches(names, "127.0.0.2"))
+        assert.is_true(certname.host_matches(names, "127.0.0.1"))
+        assert.is_false(certname.host_matches({ dns = { "127.0.0.1" } }, "127.0.0.1"))
+        assert.is_false(certname.host_matches(names, "127.0.0.2"))
     end)
 end)
