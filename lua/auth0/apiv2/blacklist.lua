@@ -37,7 +37,7 @@ local LIST_OPTIONS = { aud = true }
 -- `message`, `attempts`, and from the rate-limit headers `retry_after`, `reset` (UNIX
 -- seconds), `limit`, `remaining`.
 M.Error = errors.Error
-local new_error, excerpt = errors.new_error, errors.excerpt
+local new_error, excerpt_of = errors.new_error, errors.excerpt_of
 
 ---------------------------------------------------------------- construction
 
@@ -177,7 +177,7 @@ function Blacklist:list(opts)
     end
     if not decoded then
         return nil, new_error{ op = op, status = response.status, error_code = "invalid_response",
-            message = "expected a JSON array of {aud, jti}, got " .. (excerpt(response.body)
+            message = "expected a JSON array of {aud, jti}, got " .. (excerpt_of(response)
             or "an empty body") }
     end
     return list

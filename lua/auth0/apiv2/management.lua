@@ -26,7 +26,7 @@ local find, format, gsub, gmatch, match, sub, upper = string.find, string.format
     string.gsub, string.gmatch, string.match, string.sub, string.upper
 local concat, sort = table.concat, table.sort
 local floor, huge = math.floor, math.huge
-local escape, new_error, excerpt = url.escape, errors.new_error, errors.excerpt
+local escape, new_error, excerpt_of = url.escape, errors.new_error, errors.excerpt_of
 local bytes_less = json.bytes_less
 local show, name_of = options.show, options.name   -- values in messages, bounded
 
@@ -300,7 +300,7 @@ function Management:request(method, path, params, body, query)
     if value == nil then
         return nil, new_error{ op = op, status = response.status,
             error_code = "invalid_response", message = "expected JSON, got "
-            .. excerpt(response.body) }
+            .. (excerpt_of(response) or "an empty body") }
     end
     return value
 end
