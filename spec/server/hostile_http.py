@@ -14,6 +14,7 @@ request of a blacklist client get the same answer):
   /bigline/<kind>/<bytes>     a line of that many bytes as fast as the socket takes it: kind
                               status, header, chunk (a chunk-size line) or trailer
   /manyheaders/<n>            a 200 with n short header lines
+  /wideheaders/<n>/<bytes>    a 200 with n header lines of that many bytes each
 
 Start: `hostile_http.py --ready-file FILE`; it writes {"port": N, "pid": N} to FILE (atomically)
 once listening and serves until SIGTERM, then removes FILE.
@@ -111,6 +112,10 @@ def answer(conn):
                  + b"x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
     elif mode == "bigline":
         big_line(conn, seg[1], int(seg[2]))
+    elif mode == "wideheaders":
+        n, size = int(seg[1]), int(seg[2])
+        lines = b"".join(b"X-W%d: " % i + b"w" * size + b"\r\n" for i in range(n))
+        send_all(conn, b"HTTP/1.1 200 OK\r\n" + lines + b"Content-Length: 2\r\n\r\n{}")
     elif mode == "manyheaders":
         lines = b"".join(b"X-H%d: v\r\n" % i for i in range(int(seg[1])))
         send_all(conn, b"HTTP/1.1 200 OK\r\n" + lines + b"Content-Length: 2\r\n\r\n{}")
