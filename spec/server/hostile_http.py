@@ -99,7 +99,9 @@ def answer(conn):
                         "Connection: close\r\n\r\n" % (seg[1], len(text))).encode() + text)
     elif mode == "drip":
         interval, count = int(seg[1]) / 1000.0, int(seg[2])
-        start = bytes.fromhex(seg[3]) if len(seg) > 3 else b"HTTP/1.1 200 OK\r\nX-Drip: "
+        start = b"HTTP/1.1 200 OK\r\nX-Drip: "
+        if len(seg) > 3 and all(c in "0123456789abcdefABCDEF" for c in seg[3]) and seg[3]:
+            start = bytes.fromhex(seg[3])
         if not send_all(conn, start):
             return
         for _ in range(count):
