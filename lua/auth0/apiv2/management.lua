@@ -30,13 +30,15 @@ local escape, new_error, excerpt_of = url.escape, errors.new_error, errors.excer
 local bytes_less = json.bytes_less
 local show, name_of = options.show, options.name   -- values in messages, bounded
 
-M.DEFAULT_TIMEOUT = connection.DEFAULT_TIMEOUT       -- ms, for each of connect, send and read
-M.DEFAULT_MAX_WAIT = connection.DEFAULT_MAX_WAIT_MS  -- ms, the longest single wait before a retry
+M.DEFAULT_TIMEOUT_MS = connection.DEFAULT_TIMEOUT_MS    -- for each of connect, send and read
+M.DEFAULT_MAX_WAIT_MS = connection.DEFAULT_MAX_WAIT_MS  -- the longest single wait before a retry
+-- The names of 0.1.0, also in milliseconds.
+M.DEFAULT_TIMEOUT, M.DEFAULT_MAX_WAIT = M.DEFAULT_TIMEOUT_MS, M.DEFAULT_MAX_WAIT_MS
 M.DEFAULT_RETRIES = retry.DEFAULT_RETRIES
-M.RENEW_BEFORE = credentials.RENEW_BEFORE    -- s: a client credentials token is replaced
+M.RENEW_BEFORE = credentials.RENEW_BEFORE_S  -- s: a client credentials token is replaced
                                              -- this long before it expires
 M.TOKEN_LIFETIME = 300    -- s, of the tokens minted in key + aud + scopes mode
-M.POLL_INTERVAL = credentials.POLL_INTERVAL  -- s between looks at a pending token request
+M.POLL_INTERVAL = credentials.POLL_INTERVAL_S  -- s between looks at a pending token request
 local MAX_EXACT = 2 ^ 53  -- numbers below this are written as integers in paths and queries
 
 local NEW_OPTIONS = {
@@ -123,7 +125,7 @@ function M.new(opts)
         local ok, template = pcall(token.new,
             { aud = opts.aud, scopes = opts.scopes, lifetime = M.TOKEN_LIFETIME })
         if not ok then
-            error("management.new: " .. gsub(tostring(template), "^[^:]*:%d+: ", ""), 2)
+            error("management.new: " .. options.without_position(template), 2)
         end
         conn.bearer = bearer.minted(conn, opts.key, template, M.TOKEN_LIFETIME)
     elseif type(opts.token) == "function" then
@@ -160,16 +162,16 @@ local function number_text(value)
 end
 
 -- The path with its {name} placeholders replaced by the URL-encoded parameters.
-local function expand(op, template, params)
+local function expand(fname, template, params)
     if type(template) ~= "string" or sub(template, 1, 1) ~= "/" or find(template, "[%s%c?#]") then
-        error(op .. ": path must be a string starting with /, without query, e.g. "
+        error(fname .. ": path must be a string starting with /, without query, e.g. "
             .. "/users/{id}", 3)
     end
     if find(gsub(template, "{[%w_]+}", ""), "[{}]") then
-        error(op .. ": path has a malformed placeholder (expected {name})", 3)
+        error(fname .. ": path has a malformed placeholder (expected {name})", 3)
     end
     if params ~= nil and type(params) ~= "table" then
-        error(op .. ": path parameters must be a table", 3)
+        error(fname .. ": path parameters must be a table", 3)
     end
     params = params or {}
     local values = {}
@@ -177,18 +179,18 @@ local function expand(op, template, params)
         local value = params[name]
         if type(value) == "number" then value = number_text(value) or false end
         if type(value) ~= "string" then
-            error(op .. ": path parameter " .. show(name) .. " must be a string or a finite number"
-                .. (value == nil and " (it is missing)" or ""), 3)
+            error(fname .. ": path parameter " .. show(name) .. " must be a string or a finite "
+                .. "number" .. (value == nil and " (it is missing)" or ""), 3)
         end
         if unsafe_segment(value) then
-            return nil, new_error{ op = op, error_code = "invalid_parameter", message = "path "
+            return nil, new_error{ op = fname, error_code = "invalid_parameter", message = "path "
                 .. "parameter " .. show(name) .. " is empty, . or .., which would change the path" }
         end
         values[name] = escape(value)
     end
     for name in pairs(params) do
         if values[name] == nil then
-            error(op .. ": unknown path parameter " .. show(name), 3)
+            error(fname .. ": unknown path parameter " .. show(name), 3)
         end
     end
     return (gsub(template, "{([%w_]+)}", values))
@@ -196,19 +198,19 @@ end
 
 local QUERY_KINDS = " must be a string, a finite number, a boolean or a list of them"
 
-local function query_value(op, name, value)
+local function query_value(fname, name, value)
     local t = type(value)
     if t == "string" then return value end
     if t == "boolean" then return value and "true" or "false" end
     local text = t == "number" and number_text(value)
     if text then return text end
-    error(op .. ": query." .. name_of(name) .. QUERY_KINDS, 4)
+    error(fname .. ": query." .. name_of(name) .. QUERY_KINDS, 4)
 end
 
 -- The values of a query parameter: one value, or a list (keys 1..n, n > 0, nothing else). A
 -- table that is not such a list would be dropped or cut by ipairs, and the request would go
 -- out without the filter the caller meant: raise instead.
-local function query_values(op, name, value)
+local function query_values(fname, name, value)
     if type(value) ~= "table" then return { value } end
     local count, largest = 0, 0
     for k in pairs(value) do
@@ -218,28 +220,28 @@ local function query_values(op, name, value)
     end
     -- Distinct whole keys from 1, as many as the largest one: exactly 1..n.
     if count <= 0 or largest ~= count then
-        error(op .. ": query." .. name_of(name) .. " is a table but not a list of values (keys "
+        error(fname .. ": query." .. name_of(name) .. " is a table but not a list of values (keys "
             .. "1..n, at least one, no holes): the request would go out without it", 4)
     end
     return value
 end
 
 -- "?a=1&b=x%20y" from { a = 1, b = "x y" }, names in byte order; a list repeats the name.
-local function query_string(op, query)
+local function query_string(fname, query)
     if query == nil then return "" end
-    if type(query) ~= "table" then error(op .. ": query must be a table", 3) end
+    if type(query) ~= "table" then error(fname .. ": query must be a table", 3) end
     local names = {}
     for name in pairs(query) do
         if type(name) ~= "string" or name == "" then
-            error(op .. ": query names must be non-empty strings", 3)
+            error(fname .. ": query names must be non-empty strings", 3)
         end
         names[#names + 1] = name
     end
     sort(names, bytes_less)
     local parts = {}
     for _, name in ipairs(names) do
-        for _, item in ipairs(query_values(op, name, query[name])) do
-            parts[#parts + 1] = escape(name) .. "=" .. escape(query_value(op, name, item))
+        for _, item in ipairs(query_values(fname, name, query[name])) do
+            parts[#parts + 1] = escape(name) .. "=" .. escape(query_value(fname, name, item))
         end
     end
     return #parts > 0 and ("?" .. concat(parts, "&")) or ""
@@ -272,23 +274,23 @@ end
 --   current_user scopes left out)
 -- @raise on a malformed method, path, parameter, body or query
 function Management:request(method, path, params, body, query)
-    local op = "management.request"
+    local fname = "management.request"
     if type(method) ~= "string" or not match(method, "^%a+$") then
-        error(op .. ": method must be an HTTP method such as \"GET\"", 2)
+        error(fname .. ": method must be an HTTP method such as \"GET\"", 2)
     end
     method = upper(method)
-    local target, perr = expand(op, path, params)
+    local target, perr = expand(fname, path, params)
     if not target then return nil, perr end
-    target = target .. query_string(op, query)
+    target = target .. query_string(fname, query)
     local text = body
     if type(body) == "table" then
         local jerr
         text, jerr = json.encode(body, "body")
-        if not text then error(op .. ": " .. jerr, 2) end
+        if not text then error(fname .. ": " .. jerr, 2) end
     elseif body ~= nil and type(body) ~= "string" then
-        error(op .. ": body must be a table or JSON text", 2)
+        error(fname .. ": body must be a table or JSON text", 2)
     end
-    local response, err = call.call(op, self.conn, method, target, text)
+    local response, err = call.call(fname, self.conn, method, target, text)
     if not response then
         if err.status == 403 and err.stage == nil then
             err.required_scopes = grantable_scopes(method .. " " .. path)
@@ -298,7 +300,7 @@ function Management:request(method, path, params, body, query)
     if response.status == 204 or not find(response.body, "%S") then return true end
     local value = json.decode(response.body)
     if value == nil then
-        return nil, new_error{ op = op, status = response.status,
+        return nil, new_error{ op = fname, status = response.status,
             error_code = "invalid_response", message = "expected JSON, got "
             .. (excerpt_of(response) or "an empty body") }
     end
