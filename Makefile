@@ -53,7 +53,7 @@ demo: deps build
 
 # Everything: lint, C unit tests, every spec on every Lua, the rock, the embedding hosts,
 # a short fuzzing run, the specs against an ASan+UBSan core and under valgrind.
-test: deps build lint docs test-c test-fixtures test-all rock test-embed test-openresty test-fleet \
+test: deps build lint docs test-c test-fixtures test-all rock test-embed test-openresty test-fleet test-hostile \
       fuzz-smoke test-asan test-valgrind
 	@echo "make test: all passed"
 
@@ -82,6 +82,12 @@ test-openresty: build
 # and the local Auth0-like server, on loopback (about 30 s).
 test-fleet: build
 	spec/fleet/run
+
+# The HTTP client inside a real nginx against a hostile server (issue 15): a dripping server,
+# a blacklist refresh behind it, endless header lines. About 10 s.
+.PHONY: test-hostile
+test-hostile: build
+	spec/openresty/hostile
 
 # The C host that links the library statically (examples/embed/README.md).
 embed-example:
