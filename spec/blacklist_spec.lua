@@ -1,8 +1,8 @@
 -- The blacklist helper and its HTTP and retry layers, without a network: an injected transport
 -- plays Auth0, and a fake `ngx` table plays OpenResty's cosockets.
 local blacklist = require "auth0.apiv2.blacklist"
-local http = require "auth0.apiv2.http"
-local retry = require "auth0.apiv2.retry"
+local http = require "auth0.apiv2.internal.http"
+local retry = require "auth0.apiv2.internal.retry"
 local token = require "auth0.apiv2.token"
 local cjson = require "cjson"
 local h = require "spec.helpers"
@@ -334,7 +334,7 @@ describe("retries", function()
     end)
 
     it("retries a 5xx only where sending twice is harmless", function()
-        local retry_mod = require "auth0.apiv2.retry"
+        local retry_mod = require "auth0.apiv2.internal.retry"
         assert.is_true(retry_mod.retryable(503, "GET"))
         assert.is_true(retry_mod.retryable(503, "POST", true))   -- revoking twice is harmless
         assert.is_false(retry_mod.retryable(500, "POST"))

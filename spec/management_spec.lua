@@ -3,7 +3,7 @@
 -- requests run concurrently.
 local management = require "auth0.apiv2.management"
 local token = require "auth0.apiv2.token"
-local json = require "auth0.apiv2.json"
+local json = require "auth0.apiv2.internal.json"
 local cjson = require "cjson"
 local h = require "spec.helpers"
 local reply, error_of, form = h.reply, h.error_of, h.form_decode

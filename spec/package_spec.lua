@@ -53,3 +53,30 @@ describe("the version", function()
         assert.is_truthy(h.read("CHANGELOG.md"):find("## " .. apiv2._VERSION, 1, true))
     end)
 end)
+
+describe("the C core", function()
+    it("is loaded through auth0.apiv2.internal.core, which refuses a core of another release",
+        function()
+        local loaded = package.loaded
+        local saved_core, saved_loader = loaded["auth0.apiv2.core"], loaded["auth0.apiv2.internal.core"]
+        loaded["auth0.apiv2.core"] = { _VERSION = "0.0.0" }
+        loaded["auth0.apiv2.internal.core"] = nil
+        local ok, err = pcall(require, "auth0.apiv2.internal.core")
+        loaded["auth0.apiv2.core"], loaded["auth0.apiv2.internal.core"] = saved_core, saved_loader
+        assert.is_false(ok)
+        assert.are.equal("auth0.apiv2 " .. require("auth0.apiv2")._VERSION
+            .. " found auth0.apiv2.core 0.0.0: reinstall the rock", err)
+    end)
+
+    it("is required by no Lua file but auth0.apiv2.internal.core", function()
+        local out = assert(h.run("grep -rlE 'auth0[.]apiv2[.]core[\"'\"'\"']' lua bin examples bench "
+            .. "--include='*.lua' --include=auth0-apiv2 | sort"))
+        assert.are.equal("lua/auth0/apiv2/internal/core.lua\n", out)
+    end)
+
+    it("and the private helpers are required by nothing outside the library", function()
+        local out = h.run("grep -rlE 'auth0[.]apiv2[.]internal' bin examples bench "
+            .. "--include='*.lua' --include=auth0-apiv2")
+        assert.are.equal("", out)
+    end)
+end)

@@ -2,7 +2,7 @@
 -- invalid UTF-8, deep and cyclic tables, answers with an error (raised or returned), never
 -- a crash, and without holding on to memory. The README records this list.
 local token = require "auth0.apiv2.token"
-local json = require "auth0.apiv2.json"
+local json = require "auth0.apiv2.internal.json"
 local h = require "spec.helpers"
 
 local HUGE = string.rep("A", 100 * 1024 * 1024)

@@ -3,11 +3,11 @@
 -- (status, error_code, message, ...) that `tostring` makes readable. The bearer token never
 -- appears in an error or in `tostring(bl)`.
 local token = require "auth0.apiv2.token"
-local core = require "auth0.apiv2.core"
-local json = require "auth0.apiv2.json"
-local retry = require "auth0.apiv2.retry"
-local http = require "auth0.apiv2.http"
-local options = require "auth0.apiv2.options"
+local core = require "auth0.apiv2.internal.core"
+local json = require "auth0.apiv2.internal.json"
+local retry = require "auth0.apiv2.internal.retry"
+local http = require "auth0.apiv2.internal.http"
+local options = require "auth0.apiv2.internal.options"
 
 local M = {}
 

@@ -7,8 +7,7 @@
 -- Secrets are never taken from the command line, and no secret reaches any output.
 local apiv2 = require "auth0.apiv2"
 local token = require "auth0.apiv2.token"
-local json = require "auth0.apiv2.json"
-local core = require "auth0.apiv2.core"
+local json = require "auth0.apiv2.internal.json"
 
 local M = {}
 
@@ -402,7 +401,7 @@ local function cmd_sign(ctx, opts, positional)
     key:wipe()
     if not jwt then fail(cmd, err) end
     if opts.json then
-        local _, payload = core.jws_parse(jwt)
+        local _, payload = token.decode_text(jwt)
         ctx.stdout:write('{"claims":', payload, ',"token":', compact(jwt), "}\n")
     else
         ctx.stdout:write(jwt, "\n")
@@ -440,7 +439,7 @@ local function cmd_decode(ctx, opts, positional)
     local scopes = granted_scopes(claims)
     local special = special_scopes(scopes)
     if opts.json then
-        local header_json, payload_json = core.jws_parse(jwt)
+        local header_json, payload_json = token.decode_text(jwt)
         ctx.stdout:write('{"claims":', payload_json, ',"header":', header_json,
             ',"scopes":', compact(list_or_empty(scopes)),
             ',"special_scopes":', compact(list_or_empty(special)),
@@ -481,7 +480,7 @@ local function cmd_verify(ctx, opts, positional)
         fail(cmd, reason, opts.json and compact{ valid = false, reason = reason })
     end
     if opts.json then
-        local _, payload_json = core.jws_parse(jwt)
+        local _, payload_json = token.decode_text(jwt)
         ctx.stdout:write('{"claims":', payload_json, ',"valid":true}\n')
     else
         ctx.stdout:write(M.pretty(claims), "\n")

@@ -4,11 +4,11 @@
 -- (a self-signed APIv2 token, as tenants made before 2017 use), or from the caller. Failures
 -- are values: `nil, err` with `err` a table (status, error_code, message, ...) that `tostring`
 -- makes readable; no secret or token ever appears in one, nor in `tostring(mgmt)`.
-local core = require "auth0.apiv2.core"
-local json = require "auth0.apiv2.json"
-local http = require "auth0.apiv2.http"
-local options = require "auth0.apiv2.options"
-local retry = require "auth0.apiv2.retry"
+local core = require "auth0.apiv2.internal.core"
+local json = require "auth0.apiv2.internal.json"
+local http = require "auth0.apiv2.internal.http"
+local options = require "auth0.apiv2.internal.options"
+local retry = require "auth0.apiv2.internal.retry"
 local scopes = require "auth0.apiv2.scopes"
 local blacklist = require "auth0.apiv2.blacklist"
 

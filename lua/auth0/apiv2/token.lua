@@ -1,14 +1,14 @@
 --- Auth0 APIv2 tokens: build them from scopes and sign them with the tenant's API secret.
 -- A token object holds everything but the per-signature parts (`iat`, `jti`, `exp`) already
 -- serialised, so signing it again costs little more than the HMAC.
-local core = require "auth0.apiv2.core"
-local json = require "auth0.apiv2.json"
-local scopeset = require "auth0.apiv2.scopeset"
-local options = require "auth0.apiv2.options"
-local clock = require "auth0.apiv2.clock"
-local jws = require "auth0.apiv2.jws"
-local keys = require "auth0.apiv2.key"
-local verifier = require "auth0.apiv2.verify"
+local core = require "auth0.apiv2.internal.core"
+local json = require "auth0.apiv2.internal.json"
+local scopeset = require "auth0.apiv2.internal.scopeset"
+local options = require "auth0.apiv2.internal.options"
+local clock = require "auth0.apiv2.internal.clock"
+local jws = require "auth0.apiv2.internal.jws"
+local keys = require "auth0.apiv2.internal.key"
+local verifier = require "auth0.apiv2.internal.verify"
 
 local M = {}
 
@@ -246,6 +246,19 @@ function M.decode(jwt)
     local header, claims = jws.parse(jwt, "token.decode")
     if not header then return nil, claims end
     return header, claims
+end
+
+--- A token's header and claims as the JSON text they hold (the token's own bytes, keys in
+-- its order), WITHOUT checking its signature: for tools that show or pass on a token as it is.
+-- The checks are those of `token.decode`.
+-- @tparam string jwt
+-- @treturn string the header's JSON text
+-- @treturn string the claims' JSON text
+-- @treturn[2] nil
+-- @treturn[2] string reason (see the README's list)
+-- @raise when jwt is not a string
+function M.decode_text(jwt)
+    return jws.parse_text(jwt, "token.decode_text")
 end
 
 M.verify = verifier.verify

@@ -1,10 +1,10 @@
 --- token.verify and token.has_scope: the verification policy of shared/vectors/README.md.
 -- Order matters: the token's form, then its header, then the signature, and only then the
 -- claims, so nothing about an unsigned token's claims leaks through the reason.
-local jws = require "auth0.apiv2.jws"
-local keys = require "auth0.apiv2.key"
-local clock = require "auth0.apiv2.clock"
-local options = require "auth0.apiv2.options"
+local jws = require "auth0.apiv2.internal.jws"
+local keys = require "auth0.apiv2.internal.key"
+local clock = require "auth0.apiv2.internal.clock"
+local options = require "auth0.apiv2.internal.options"
 
 local M = {}
 
@@ -12,7 +12,7 @@ local type, error, ipairs = type, error, ipairs
 local find, sub, gmatch = string.find, string.sub, string.gmatch
 local is_key, make_key = keys.is_key, keys.make
 local parse = jws.parse
-local key_verify = require("auth0.apiv2.core").key_verify
+local key_verify = require("auth0.apiv2.internal.core").key_verify
 local to_integer = math.tointeger   -- nil before Lua 5.3
 
 local OPTIONS = {

@@ -3,9 +3,9 @@
 -- Only 429 (rate limited) and 5xx answers are retried; any other answer, and any network
 -- failure, is final. The wait follows the server's word (Retry-After, then
 -- x-ratelimit-reset), else exponential backoff with jitter, and is always capped.
-local http = require "auth0.apiv2.http"
-local json = require "auth0.apiv2.json"
-local clock = require "auth0.apiv2.clock"
+local http = require "auth0.apiv2.internal.http"
+local json = require "auth0.apiv2.internal.json"
+local clock = require "auth0.apiv2.internal.clock"
 local token = require "auth0.apiv2.token"
 
 local M = {}
@@ -15,7 +15,7 @@ local type, tonumber, tostring, ipairs, rawget, pcall, require, error, setmetata
 local find, gsub, match, sub = string.find, string.gsub, string.match, string.sub
 local concat = table.concat
 local floor, huge = math.floor, math.huge
-local core_random = require("auth0.apiv2.core").random
+local core_random = require("auth0.apiv2.internal.core").random
 
 -- Jitter in [0, 1) from the core's random pool: math.random is never seeded inside nginx, so
 -- every worker would draw the same sequence and retry in lockstep.

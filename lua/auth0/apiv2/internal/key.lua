@@ -1,7 +1,7 @@
 --- Key objects: an API secret decoded once into OpenSSL's HMAC state. Shared by signing and
 -- verifying, so both apply the same decoding and the same minimum length.
-local core = require "auth0.apiv2.core"
-local options = require "auth0.apiv2.options"
+local core = require "auth0.apiv2.internal.core"
+local options = require "auth0.apiv2.internal.options"
 
 local M = {}
 
