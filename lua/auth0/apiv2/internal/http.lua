@@ -1,7 +1,9 @@
---- The one HTTP/1.1 client of auth0.apiv2: a single request per connection, TLS always verified.
--- Inside nginx it uses OpenResty's cosockets (and never LuaSocket, which would block the
--- worker); elsewhere LuaSocket and LuaSec, required only when first needed. `transport`
--- replaces both (tests).
+--- The one HTTP/1.1 client of auth0.apiv2, TLS always verified. Inside nginx it uses
+-- OpenResty's cosockets (and never LuaSocket, which would block the worker); elsewhere
+-- LuaSocket and LuaSec, required only when first needed. `transport` replaces both.
+-- With `keepalive`, connections are kept open after a complete answer and used again for the
+-- same scheme, host and port (and CA file): LuaSocket in a pool of this module, cosockets in
+-- nginx's per-worker pools (`setkeepalive`), so a bulk loop over HTTPS pays one handshake.
 local M = {}
 
 local type, tonumber, tostring, pairs, ipairs, error, rawget, pcall, require =
@@ -17,6 +19,8 @@ local MAX_HEADER_LINES = 200
 local MAX_INTERIM = 10           -- 1xx answers before the real one: a bound, not a wait
 local READ_CHUNK = 16384
 local USER_AGENT = "auth0-apiv2-lua"
+M.KEEPALIVE_IDLE = 20             -- s an idle kept-alive connection is kept
+M.POOL_SIZE = 16                  -- idle connections kept per scheme, host and port
 
 -- Phases where lua-nginx-module allows cosockets (and so ngx.sleep).
 local COSOCKET_PHASES = {
@@ -161,7 +165,7 @@ local function request_text(req, u)
     if body or method == "POST" or method == "PUT" or method == "PATCH" then
         lines[#lines + 1] = "Content-Length: " .. #(body or "")
     end
-    lines[#lines + 1] = "Connection: close"
+    if not req.keepalive then lines[#lines + 1] = "Connection: close" end
     return concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")
 end
 
@@ -238,19 +242,32 @@ local function read_body(sock, method, status, headers)
     return read_until_close(sock)
 end
 
--- Reads one response from a connected socket (LuaSocket, LuaSec or cosocket: same methods).
+-- Whether the connection may carry another request after this answer: its body was framed
+-- (a length, chunks, or no body) and the server did not ask to close.
+local function reusable(version, headers, method, status)
+    local connection = lower(headers["connection"] or "")
+    if find(connection, "close", 1, true) then return false end
+    if version == "1.0" and not find(connection, "keep-alive", 1, true) then return false end
+    return method == "HEAD" or status == 204 or status == 304 or headers["content-length"] ~= nil
+        or find(lower(headers["transfer-encoding"] or ""), "chunked", 1, true) ~= nil
+end
+
+-- Reads one response from a connected socket (LuaSocket, LuaSec or cosocket: same methods);
+-- the second value says whether the connection may be used again.
 local function read_response(sock, method)
     for _ = 1, MAX_INTERIM do
         local line, err = sock:receive("*l")
         if not line then return nil, err end
-        local status = tonumber(match(line, "^HTTP/1%.[01] (%d%d%d)"))
+        local version, code = match(line, "^HTTP/(1%.[01]) (%d%d%d)")
+        local status = tonumber(code)
         if not status then return nil, "malformed status line", "protocol" end
         local headers, herr, hcode = read_headers(sock)
         if not headers then return nil, herr, hcode end
         if status >= 200 then               -- 1xx answers are interim: the real one follows
             local body, berr, bcode = read_body(sock, method, status, headers)
             if not body then return nil, berr, bcode end
-            return { status = status, headers = headers, body = body }
+            return { status = status, headers = headers, body = body },
+                reusable(version, headers, method, status)
         end
     end
     return nil, "too many interim (1xx) answers", "protocol"
@@ -270,25 +287,37 @@ end
 -- socket's own unit (seconds for LuaSocket, milliseconds for cosockets).
 local function bounded(sock, clock)
     local deadline = clock.now() + clock.step
-    return {
-        receive = function(_, pattern)
-            local left = deadline - clock.now()
-            if left <= 0 then return nil, "timeout" end
-            sock:settimeout(left < clock.step and left or clock.step)
-            return sock:receive(pattern)
-        end,
-    }
+    local reader = { got = false }
+    reader.receive = function(_, pattern)
+        local left = deadline - clock.now()
+        if left <= 0 then return nil, "timeout" end
+        sock:settimeout(left < clock.step and left or clock.step)
+        local data, err, partial = sock:receive(pattern)
+        if data or (partial and partial ~= "") then reader.got = true end
+        return data, err, partial
+    end
+    return reader
 end
 
-local function exchange(sock, text, method, where, clock)
+-- Sends the request and reads the answer; then hands the socket to `keep` (when the answer
+-- allows it) or closes it. A fourth value `true` after a failure says the server closed the
+-- connection before answering anything: on a kept-alive connection, the server had closed it
+-- while idle, and the request may be sent again on a new one.
+local function exchange(sock, text, method, where, clock, keep)
     local ok, err = sock:send(text)
     if not ok then
         sock:close()
-        return io_fail("send to", where, err)
+        local _, message, code = io_fail("send to", where, err)
+        return nil, message, code, true
     end
-    local response, rerr, code = read_response(bounded(sock, clock), method)
-    sock:close()
-    if not response then return io_fail("read from", where, rerr, code) end
+    local reader = bounded(sock, clock)
+    local response, rerr, code = read_response(reader, method)
+    local again = response and rerr     -- on success the second value says "reusable"
+    if again and keep then keep(sock) else sock:close() end
+    if not response then
+        local _, message, fcode = io_fail("read from", where, rerr, code)
+        return nil, message, fcode, not reader.got and code == nil and rerr ~= "timeout"
+    end
     return response
 end
 
@@ -313,16 +342,18 @@ end
 
 -- Trust comes from nginx's `lua_ssl_trusted_certificate`; sslhandshake's third argument turns
 -- on chain and host name verification.
-local function cosocket_request(ngx, req, u, text, where)
+local function cosocket_request(ngx, req, u, text, where, fresh)
     local sock, err = ngx.socket.tcp()
     if not sock then return fail("network", "cannot create a cosocket: " .. tostring(err)) end
     local ms = req.timeout
     if sock.settimeouts then sock:settimeouts(ms, ms, ms) else sock:settimeout(ms) end
-    local ok, cerr = sock:connect(u.host, u.port)
+    local pool = u.scheme .. "://" .. u.host .. ":" .. u.port .. (fresh and "#fresh" or "")
+    local ok, cerr = sock:connect(u.host, u.port, { pool = pool })
     if not ok then
         return io_fail("connect to", where, cerr)
     end
-    if u.scheme == "https" then
+    local reused = req.keepalive and sock.getreusedtimes and (sock:getreusedtimes() or 0) > 0
+    if u.scheme == "https" and not reused then
         if u.ip then
             -- nginx checks a certificate against host NAMES only (and would send the address
             -- as SNI, which RFC 6066 forbids): verification could never pass, so say why.
@@ -337,13 +368,20 @@ local function cosocket_request(ngx, req, u, text, where)
                 "TLS handshake with " .. where .. " failed: " .. tostring(herr))
         end
     end
-    return exchange(sock, text, req.method or "GET", where, {
+    local keep = req.keepalive and not fresh and function(s)
+        s:setkeepalive(M.KEEPALIVE_IDLE * 1000, M.POOL_SIZE)
+    end or nil
+    local response, message, code, stale = exchange(sock, text, req.method or "GET", where, {
         step = ms,
         now = function()
             if ngx.update_time then ngx.update_time() end
             return ngx.now() * 1000
         end,
-    })
+    }, keep)
+    if not response and stale and reused then
+        return cosocket_request(ngx, req, u, text, where, true)
+    end
+    return response, message, code
 end
 
 ---------------------------------------------------------------- LuaSocket + LuaSec
@@ -420,10 +458,61 @@ local function luasec_handshake(sock, u, req, where)
     return conn
 end
 
+local idle = {}   -- kept-alive LuaSocket/LuaSec connections: pool key -> { { sock, since }, ... }
+
+-- An idle connection of the pool that is still open, or nil.
+local function take_idle(key, now)
+    local list = idle[key]
+    while list and #list > 0 do
+        local entry = list[#list]
+        list[#list] = nil
+        local sock = entry[1]
+        if now - entry[2] < M.KEEPALIVE_IDLE then
+            -- A closed connection reads "closed" at once; an open, idle one times out.
+            sock:settimeout(0)
+            local data, err, partial = sock:receive(1)
+            if not data and (err == "timeout" or err == "wantread") and (partial or "") == "" then
+                return sock
+            end
+        end
+        sock:close()
+    end
+    return nil
+end
+
+local function keeper(key, now)
+    return function(sock)
+        local list = idle[key] or {}
+        idle[key] = list
+        if #list >= M.POOL_SIZE then sock:close() return end
+        list[#list + 1] = { sock, now() }
+    end
+end
+
+--- Closes every idle kept-alive connection of this module (LuaSocket; nginx keeps its own).
+function M.close_idle()
+    for key, list in pairs(idle) do
+        for _, entry in ipairs(list) do entry[1]:close() end
+        idle[key] = nil
+    end
+end
+
 local function luasocket_request(req, u, text, where)
     local has_socket, socket = pcall(require, "socket")
     if not has_socket then
         return fail("network", "LuaSocket (module 'socket') is not installed")
+    end
+    local clock = { step = req.timeout / 1000, now = socket.gettime }
+    local key, keep
+    if req.keepalive then
+        key = u.scheme .. "://" .. u.host .. ":" .. u.port .. "\0" .. (req.ca_file or "")
+        keep = keeper(key, socket.gettime)
+        local reused = take_idle(key, socket.gettime())
+        if reused then
+            local response, message, code, stale = exchange(reused, text, req.method or "GET",
+                where, clock, keep)
+            if response or not stale then return response, message, code end
+        end
     end
     local sock, err = (u.ipv6 and socket.tcp6 or socket.tcp)()
     if not sock then return fail("network", "cannot create a socket: " .. tostring(err)) end
@@ -438,8 +527,8 @@ local function luasocket_request(req, u, text, where)
         sock, err, code = luasec_handshake(sock, u, req, where)
         if not sock then return nil, err, code end
     end
-    return exchange(sock, text, req.method or "GET", where,
-        { step = req.timeout / 1000, now = socket.gettime })
+    local response, message, code = exchange(sock, text, req.method or "GET", where, clock, keep)
+    return response, message, code
 end
 
 ---------------------------------------------------------------- the entry point
@@ -458,7 +547,8 @@ end
 -- @tparam table req `method` ("GET"), `url` (http or https), `headers` (name -> value),
 --   `body` (string), `timeout` (ms for each of connect, send and read; default 5000),
 --   `ca_file` (PEM file of trusted CAs for LuaSec; inside nginx `lua_ssl_trusted_certificate`
---   applies instead), `transport` (function(req) -> response | nil, err: replaces the network)
+--   applies instead), `keepalive` (keep the connection for the next request to the same
+--   place), `transport` (function(req) -> response | nil, err: replaces the network)
 -- @treturn table `{ status = 204, headers = { ["content-type"] = ... }, body = "" }`
 -- @treturn[2] nil
 -- @treturn[2] string what failed, e.g. "http: connect to 127.0.0.1:9: connection refused"
@@ -488,7 +578,8 @@ function M.request(req)
         if not response then return nil, tostring(err or "transport failed"), code end
         return normalise(response)
     end
-    local plain = { method = req.method, timeout = timeout, ca_file = req.ca_file }
+    local plain = { method = req.method, timeout = timeout, ca_file = req.ca_file,
+        keepalive = req.keepalive }
     local where = format("%s:%d", u.ipv6 and ("[" .. u.host .. "]") or u.host, u.port)
     local ngx = nginx()
     if ngx then

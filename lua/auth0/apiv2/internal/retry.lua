@@ -128,17 +128,27 @@ end
 -- @return nil, or the failure's message
 -- @return nil, or the failure's code (see http.request)
 -- @treturn number attempts made, in both cases
+-- With `policy.pacer` (auth0.apiv2.internal.pacing), the pacer waits before each attempt as
+-- the rate-limit headers advise, and a 429 it agrees to wait out is not counted as a retry.
 function M.request(req, policy)
-    local attempt = 0
+    local attempt, sent, waited = 0, 0, 0
+    local pacer = policy.pacer
     while true do
-        attempt = attempt + 1
+        attempt, sent = attempt + 1, sent + 1
+        if pacer then pacer:before() end
         local response, err, code = http.request(req)
-        if not response then return nil, err, code, attempt end
-        if attempt > policy.retries
+        if not response then return nil, err, code, sent end
+        if pacer then pacer:after(response) end
+        local wait = pacer and response.status == 429 and pacer:wait_for(response, waited)
+        if wait then
+            waited, attempt = waited + wait, attempt - 1
+            policy.sleep(wait)
+        elseif attempt > policy.retries
             or not M.retryable(response.status, req.method, req.idempotent) then
-            return response, nil, nil, attempt
+            return response, nil, nil, sent
+        else
+            policy.sleep(M.delay(response, attempt, policy))
         end
-        policy.sleep(M.delay(response, attempt, policy))
     end
 end
 
@@ -396,6 +406,7 @@ end
 -- @return[2] the error value
 function M.send(op, conn, req, secrets)
     req.timeout, req.ca_file, req.transport = conn.timeout, conn.ca_file, conn.transport
+    req.keepalive = conn.keepalive
     local response, err, code, attempts = M.request(req, conn.policy)
     if not response then
         return nil, new_error{ op = op, error_code = code or "network", attempts = attempts,
@@ -415,11 +426,12 @@ end
 -- @tparam string path below the base URL, with its query: "/users/auth0%7C1?fields=email"
 -- @tparam[opt] string body JSON text
 -- @tparam[opt] boolean idempotent whether a 5xx may be retried whatever the method
+-- @tparam[opt] string content_type of the body (default application/json)
 -- @treturn table the 2xx response
 -- @treturn number attempts
 -- @return[2] nil
 -- @return[2] the error value
-function M.call(op, conn, method, path, body, idempotent)
+function M.call(op, conn, method, path, body, idempotent, content_type)
     local bearer, berr = conn.bearer()
     if not bearer then return nil, bearer_error(op, berr) end
     if type(bearer) ~= "string" or not match(bearer, BEARER_CHARS) then
@@ -427,7 +439,7 @@ function M.call(op, conn, method, path, body, idempotent)
             message = "the token source gave something that is not a bearer token" }
     end
     local headers = { Authorization = "Bearer " .. bearer, Accept = "application/json" }
-    if body then headers["Content-Type"] = "application/json" end
+    if body then headers["Content-Type"] = content_type or "application/json" end
     return M.send(op, conn, { method = method, url = conn.base_url .. path, headers = headers,
         body = body, idempotent = idempotent }, { { bearer, "[token]" } })
 end
