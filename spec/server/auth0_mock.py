@@ -534,6 +534,7 @@ def reset_scale(state):
         state.bucket = None
         state.connections = {"http": 0, "https": 0}
         state.tick = 0
+        state.idle_timeout = None
 
 
 def touch_user(state, user):
@@ -1094,6 +1095,20 @@ def control_jobs(state, req):
     return 200, {"ok": True}
 
 
+def apply_idle_timeout(state, connection):
+    """After an answer: close the kept-alive connection once idle this long (when set)."""
+    seconds = getattr(state, "idle_timeout", None)
+    if seconds:
+        connection.settimeout(seconds)
+
+
+def control_idle(state, req):
+    seconds = optional_seconds(control_object(req), "seconds")
+    with state.lock:
+        state.idle_timeout = float(seconds) if seconds else None
+    return 200, {"ok": True}
+
+
 def control_connections(state, req):
     with state.lock:
         return 200, dict(state.connections)
@@ -1112,6 +1127,7 @@ SCALE_ROUTES = [
     ("POST", re.compile(r"/__control/seed"), control_seed),
     ("POST", re.compile(r"/__control/jobs"), control_jobs),
     ("GET", re.compile(r"/__control/connections"), control_connections),
+    ("POST", re.compile(r"/__control/idle-timeout"), control_idle),
 ]
 
 
@@ -1140,6 +1156,9 @@ def route(method, path):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as API clients expect
     timeout = 60  # drop idle keep-alive connections eventually
+    # Headers and body go out in two writes: without this, Nagle's algorithm holds the body
+    # until the client's delayed ACK (40 ms) on a kept-alive connection.
+    disable_nagle_algorithm = True
 
     def version_string(self):
         return "auth0-mock"
@@ -1240,6 +1259,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+        apply_idle_timeout(self.server.state, self.connection)
 
     def respond_raw(self, status, body, headers):
         self.send_response(status)

@@ -736,3 +736,13 @@ class TestBucketAndConnections(MockTestCase):
         conn.close()
         after = control("connections")
         self.assertEqual(after["https"] - before["https"], 1)
+
+    def test_idle_timeout_closes_kept_connections(self):
+        control("idle-timeout", {"seconds": 0.2})
+        conn = connection()
+        call("GET", "/api/v2/blacklists/tokens", token=apiv2_token(), conn=conn)
+        time.sleep(0.5)
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+            call("GET", "/api/v2/blacklists/tokens", token=apiv2_token(), conn=conn)
+        conn.close()
+        control("idle-timeout", {"seconds": 0})

@@ -185,7 +185,7 @@ function M.gunzip(data, max_bytes)
                 all[index] = sym
                 index = index + 1
             else
-                local value, times = 0, 0
+                local value, times = 0
                 if sym == 16 then
                     if index == 0 then fail("repeat with no first length") end
                     value, times = all[index - 1], 3 + bits(2)
