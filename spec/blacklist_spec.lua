@@ -3,6 +3,7 @@
 local blacklist = require "auth0.apiv2.blacklist"
 local http = require "auth0.apiv2.internal.http"
 local retry = require "auth0.apiv2.internal.retry"
+local certname = require "auth0.apiv2.internal.http.certname"
 local token = require "auth0.apiv2.token"
 local cjson = require "cjson"
 local h = require "spec.helpers"
@@ -219,6 +220,17 @@ describe("bl:revoke", function()
         assert.are.equal("<html> Bad gateway</html>", err.message)
         _, err = client(fake_auth0(reply(404))):list()
         assert.are.equal("blacklist.list: 404: no message", tostring(err))
+    end)
+
+    it("describes an error without its op, as the command line shows it", function()
+        local _, err = client(fake_auth0(reply(401,
+            '{"statusCode":401,"error":"Unauthorized","message":"Missing authentication"}')))
+            :revoke({ jti = "j" })
+        assert.are.equal("401: Missing authentication", err:describe())
+        local fail = function() return nil, "http: read from 10.0.0.1:443: timeout", "timeout" end
+        _, err = client(fake_auth0(fail), { retries = 0 }):list()
+        assert.are.equal("timeout: read from 10.0.0.1:443: timeout", err:describe())
+        assert.are.equal("blacklist.list: " .. err:describe(), tostring(err))
     end)
 
     it("never shows the bearer token, even when the server echoes it", function()
@@ -687,22 +699,22 @@ describe("http.host_matches", function()
         ip = { "127.0.0.1" } }
 
     it("matches exact names in any case, and one wildcard label", function()
-        assert.is_true(http.host_matches(names, "tenant.auth0.com"))
-        assert.is_true(http.host_matches(names, "TENANT.auth0.com."))
-        assert.is_true(http.host_matches(names, "x.eu.auth0.com"))
-        assert.is_false(http.host_matches(names, "a.x.eu.auth0.com"))
-        assert.is_false(http.host_matches(names, "eu.auth0.com"))
-        assert.is_false(http.host_matches(names, "other.auth0.com"))
+        assert.is_true(certname.host_matches(names, "tenant.auth0.com"))
+        assert.is_true(certname.host_matches(names, "TENANT.auth0.com."))
+        assert.is_true(certname.host_matches(names, "x.eu.auth0.com"))
+        assert.is_false(certname.host_matches(names, "a.x.eu.auth0.com"))
+        assert.is_false(certname.host_matches(names, "eu.auth0.com"))
+        assert.is_false(certname.host_matches(names, "other.auth0.com"))
     end)
 
     it("refuses wildcards over a top-level domain or inside a label", function()
-        assert.is_false(http.host_matches(names, "evil.com"))
-        assert.is_false(http.host_matches(names, "foo.example.org"))
+        assert.is_false(certname.host_matches(names, "evil.com"))
+        assert.is_false(certname.host_matches(names, "foo.example.org"))
     end)
 
     it("matches an IP address only against the certificate's IP entries", function()
-        assert.is_true(http.host_matches(names, "127.0.0.1"))
-        assert.is_false(http.host_matches({ dns = { "127.0.0.1" } }, "127.0.0.1"))
-        assert.is_false(http.host_matches(names, "127.0.0.2"))
+        assert.is_true(certname.host_matches(names, "127.0.0.1"))
+        assert.is_false(certname.host_matches({ dns = { "127.0.0.1" } }, "127.0.0.1"))
+        assert.is_false(certname.host_matches(names, "127.0.0.2"))
     end)
 end)

@@ -3,10 +3,14 @@
 -- (status, error_code, message, ...) that `tostring` makes readable. The bearer token never
 -- appears in an error or in `tostring(bl)`.
 local token = require "auth0.apiv2.token"
-local core = require "auth0.apiv2.internal.core"
 local json = require "auth0.apiv2.internal.json"
+local url = require "auth0.apiv2.internal.http.url"
+local keys = require "auth0.apiv2.internal.key"
 local retry = require "auth0.apiv2.internal.retry"
-local http = require "auth0.apiv2.internal.http"
+local errors = require "auth0.apiv2.internal.errors"
+local connection = require "auth0.apiv2.internal.connection"
+local bearer = require "auth0.apiv2.internal.bearer"
+local call = require "auth0.apiv2.internal.call"
 local options = require "auth0.apiv2.internal.options"
 
 local M = {}
@@ -14,8 +18,8 @@ local M = {}
 local type, ipairs, error, setmetatable = type, ipairs, error, setmetatable
 local find, match = string.find, string.match
 
-M.DEFAULT_TIMEOUT = retry.DEFAULT_TIMEOUT        -- ms, for each of connect, send and read
-M.DEFAULT_MAX_WAIT = retry.DEFAULT_MAX_WAIT_MS   -- ms, the longest single wait before a retry
+M.DEFAULT_TIMEOUT = connection.DEFAULT_TIMEOUT       -- ms, for each of connect, send and read
+M.DEFAULT_MAX_WAIT = connection.DEFAULT_MAX_WAIT_MS  -- ms, the longest single wait before a retry
 M.DEFAULT_RETRIES = retry.DEFAULT_RETRIES
 M.TOKEN_LIFETIME = 300           -- s, of the tokens minted in key + aud mode
 local PATH = "/blacklists/tokens"
@@ -32,8 +36,8 @@ local LIST_OPTIONS = { aud = true }
 -- unavailable, invalid_response, missing_jti, malformed_token, sign_failed, no_token), `error`,
 -- `message`, `attempts`, and from the rate-limit headers `retry_after`, `reset` (UNIX
 -- seconds), `limit`, `remaining`.
-M.Error = retry.Error
-local new_error, excerpt = retry.new_error, retry.excerpt
+M.Error = errors.Error
+local new_error, excerpt = errors.new_error, errors.excerpt
 
 ---------------------------------------------------------------- construction
 
@@ -56,7 +60,7 @@ function M.new(opts)
     if opts.aud ~= nil and (type(opts.aud) ~= "string" or opts.aud == "") then
         error("blacklist.new: aud must be a non-empty string", 2)
     end
-    local conn = retry.connection("blacklist.new", opts)
+    local conn = connection.new("blacklist.new", opts)
     local kind
     if opts.token ~= nil then
         if opts.key ~= nil or opts.aud ~= nil then
@@ -64,20 +68,21 @@ function M.new(opts)
         end
         if type(opts.token) == "function" then
             kind, conn.bearer = "token function", opts.token
-        elseif type(opts.token) == "string" and match(opts.token, retry.BEARER_CHARS) then
+        elseif type(opts.token) == "string" and match(opts.token, bearer.BEARER_CHARS) then
             -- A closure, so dumping the object (inspect, json) shows no credential.
-            kind, conn.bearer = "bearer token", retry.fixed_bearer(opts.token)
+            kind, conn.bearer = "bearer token", bearer.fixed(opts.token)
         else
             error("blacklist.new: token must be a bearer token (a compact JWT)", 2)
         end
     elseif opts.key ~= nil then
-        if not core.is_key(opts.key) then
+        if not keys.is_key(opts.key) then
             error("blacklist.new: key must be a key object from token.key", 2)
         end
         if opts.aud == nil then error("blacklist.new: key needs aud (the tenant's API key)", 2) end
         kind = "minted tokens"
-        conn.bearer = retry.minted_bearer(conn, opts.key, { aud = opts.aud,
-            scopes = { "blacklist:tokens" }, lifetime = M.TOKEN_LIFETIME })
+        local template = token.new{ aud = opts.aud, scopes = { "blacklist:tokens" },
+            lifetime = M.TOKEN_LIFETIME }
+        conn.bearer = bearer.minted(conn, opts.key, template, M.TOKEN_LIFETIME)
     else
         error("blacklist.new: token (or key and aud) is required", 2)
     end
@@ -137,7 +142,7 @@ function Blacklist:revoke(what)
     local body, jerr = json.encode(pair, "request")
     if not body then error(op .. ": " .. jerr, 2) end
     -- Revoking twice is harmless: a 5xx may be retried although this is a POST.
-    local response, err = retry.call(op, self.conn, "POST", PATH, body, true)
+    local response, err = call.call(op, self.conn, "POST", PATH, body, true)
     if not response then return nil, err end
     return true
 end
@@ -154,8 +159,8 @@ function Blacklist:list(opts)
     if opts.aud ~= nil and (type(opts.aud) ~= "string" or opts.aud == "") then
         error(op .. ": aud must be a non-empty string", 2)
     end
-    local path = PATH .. (opts.aud and ("?aud=" .. http.escape(opts.aud)) or "")
-    local response, err = retry.call(op, self.conn, "GET", path)
+    local path = PATH .. (opts.aud and ("?aud=" .. url.escape(opts.aud)) or "")
+    local response, err = call.call(op, self.conn, "GET", path)
     if not response then return nil, err end
     local decoded = json.decode(response.body)
     local list = {}

@@ -4,11 +4,17 @@
 -- (a self-signed APIv2 token, as tenants made before 2017 use), or from the caller. Failures
 -- are values: `nil, err` with `err` a table (status, error_code, message, ...) that `tostring`
 -- makes readable; no secret or token ever appears in one, nor in `tostring(mgmt)`.
-local core = require "auth0.apiv2.internal.core"
+local token = require "auth0.apiv2.token"
 local json = require "auth0.apiv2.internal.json"
-local http = require "auth0.apiv2.internal.http"
+local url = require "auth0.apiv2.internal.http.url"
 local options = require "auth0.apiv2.internal.options"
+local keys = require "auth0.apiv2.internal.key"
 local retry = require "auth0.apiv2.internal.retry"
+local errors = require "auth0.apiv2.internal.errors"
+local connection = require "auth0.apiv2.internal.connection"
+local bearer = require "auth0.apiv2.internal.bearer"
+local call = require "auth0.apiv2.internal.call"
+local credentials = require "auth0.apiv2.internal.credentials"
 local scopes = require "auth0.apiv2.scopes"
 local blacklist = require "auth0.apiv2.blacklist"
 local pacing = require "auth0.apiv2.internal.pacing"
@@ -19,23 +25,23 @@ local shared_token = require "auth0.apiv2.internal.shared_token"
 
 local M = {}
 
-local type, pairs, ipairs, tostring, tonumber, error, setmetatable, pcall, require =
-    type, pairs, ipairs, tostring, tonumber, error, setmetatable, pcall, require
-local find, format, gsub, gmatch, lower, match, sub, upper = string.find, string.format,
-    string.gsub, string.gmatch, string.lower, string.match, string.sub, string.upper
+local type, pairs, ipairs, tostring, error, setmetatable, pcall =
+    type, pairs, ipairs, tostring, error, setmetatable, pcall
+local find, format, gsub, gmatch, match, sub, upper = string.find, string.format,
+    string.gsub, string.gmatch, string.match, string.sub, string.upper
 local concat, sort = table.concat, table.sort
 local floor, huge = math.floor, math.huge
-local escape, new_error, excerpt = http.escape, retry.new_error, retry.excerpt
+local escape, new_error, excerpt = url.escape, errors.new_error, errors.excerpt
 local bytes_less = json.bytes_less
 
-M.DEFAULT_TIMEOUT = retry.DEFAULT_TIMEOUT        -- ms, for each of connect, send and read
-M.DEFAULT_MAX_WAIT = retry.DEFAULT_MAX_WAIT_MS   -- ms, the longest single wait before a retry
+M.DEFAULT_TIMEOUT = connection.DEFAULT_TIMEOUT       -- ms, for each of connect, send and read
+M.DEFAULT_MAX_WAIT = connection.DEFAULT_MAX_WAIT_MS  -- ms, the longest single wait before a retry
 M.DEFAULT_RETRIES = retry.DEFAULT_RETRIES
-M.RENEW_BEFORE = 10       -- s: a client credentials token is replaced this long before it expires
+M.RENEW_BEFORE = credentials.RENEW_BEFORE    -- s: a client credentials token is replaced
+                                             -- this long before it expires
 M.TOKEN_LIFETIME = 300    -- s, of the tokens minted in key + aud + scopes mode
-M.POLL_INTERVAL = 0.01    -- s between looks at a pending token request, without ngx.semaphore
+M.POLL_INTERVAL = credentials.POLL_INTERVAL  -- s between looks at a pending token request
 local MAX_EXACT = 2 ^ 53  -- numbers below this are written as integers in paths and queries
-local TOKEN_OP = "management.token"   -- replaced by the caller's op in the error it returns
 
 local NEW_OPTIONS = {
     domain = true, base_url = true, client_id = true, client_secret = true, key = true,
@@ -45,140 +51,6 @@ local NEW_OPTIONS = {
 }
 -- What mgmt:blacklist() passes on to blacklist.new.
 local SHARED_OPTIONS = { "timeout", "retries", "max_wait", "ca_file", "transport", "sleep", "now" }
-
----------------------------------------------------------------- client credentials
-
--- A semaphore of lua-resty-core inside nginx (nil elsewhere, or without it).
-local function new_semaphore()
-    local ok, semaphore = pcall(require, "ngx.semaphore")
-    if ok and type(semaphore) == "table" and type(semaphore.new) == "function" then
-        return semaphore.new(0)
-    end
-    return nil
-end
-
--- The access token and when to replace it, from /oauth/token's answer, or nil and an error.
-local function read_token_answer(response, started)
-    local answer = json.decode(response.body)
-    local problem, expires_in
-    if type(answer) ~= "table" or not find(response.body, "^%s*{") then
-        problem = "is not a JSON object"
-    elseif type(answer.access_token) ~= "string"
-        or not match(answer.access_token, retry.BEARER_CHARS) then
-        problem = "has no usable access_token"
-    elseif answer.token_type ~= nil and (type(answer.token_type) ~= "string"
-        or lower(answer.token_type) ~= "bearer") then
-        problem = "has a token_type other than Bearer"
-    else
-        local value = answer.expires_in
-        expires_in = (type(value) == "number" or (type(value) == "string"
-            and match(value, "^%d+$"))) and tonumber(value)
-        if not expires_in or expires_in <= 0 or expires_in == huge then
-            problem = "has no valid expires_in"
-        end
-    end
-    if problem then     -- never an excerpt here: the body may hold a token
-        return nil, new_error{ op = TOKEN_OP, stage = "token", status = response.status,
-            error_code = "invalid_response", message = "the answer of /oauth/token " .. problem }
-    end
-    return answer.access_token, started + expires_in - M.RENEW_BEFORE
-end
-
--- The token source of the client credentials grant: a function returning the token, or nil
--- and an error table. It keeps the token until RENEW_BEFORE seconds before it expires. While
--- one call is fetching a token, other calls (other requests of the same nginx worker, or
--- coroutines of a yielding transport) wait for its result instead of sending their own:
--- on ngx.semaphore when there is one, else by sleeping POLL_INTERVAL at a time. A fetch
--- whose caller died (an aborted nginx request) is given up after the longest a request can
--- take, and the next call starts a new one.
-local function client_credentials(conn, token_url, audience, client_id, client_secret, dict)
-    local cached, renew_at      -- the token, and when to fetch the next one
-    local flight                -- the pending fetch: { deadline, done, token, err, sema, waiters }
-    local longest = retry.longest(conn)
-    local secrets = { { client_secret, "[secret]" } }
-
-    local function fetch()
-        local started = conn.now()
-        local response, err = retry.send(TOKEN_OP, conn, {
-            method = "POST", url = token_url,
-            idempotent = true,   -- asking for a token again after a 5xx does no harm
-            headers = { ["Content-Type"] = "application/x-www-form-urlencoded",
-                Accept = "application/json" },
-            body = "grant_type=client_credentials&client_id=" .. escape(client_id)
-                .. "&client_secret=" .. escape(client_secret) .. "&audience=" .. escape(audience),
-        }, secrets)
-        if not response then
-            err.stage = "token"
-            return nil, err
-        end
-        return read_token_answer(response, started)
-    end
-
-    local function wait(f)
-        local in_nginx, usable = http.in_nginx()
-        if in_nginx and not usable then
-            return nil, { stage = "token", error_code = "unavailable", message = "another "
-                .. "request is getting the token, and this nginx phase cannot wait for it" }
-        end
-        if in_nginx and f.sema == nil then f.sema = new_semaphore() or false end
-        if f.sema then
-            f.waiters = f.waiters + 1
-            local remaining = f.deadline - conn.now()
-            f.sema:wait(remaining > 0 and remaining or M.POLL_INTERVAL)
-        else
-            local waited = 0
-            while not f.done and waited < longest do
-                conn.policy.sleep(M.POLL_INTERVAL)
-                waited = waited + M.POLL_INTERVAL
-            end
-        end
-        if f.done then
-            if f.token then return f.token end
-            return nil, f.err
-        end
-        return nil, { stage = "token", error_code = "timeout", message = "gave up waiting for "
-            .. "the token another request is getting" }
-    end
-
-    -- In nginx with shared_dict: the node's token, fetched by one worker for all.
-    local dict_key = "auth0.apiv2.token " .. token_url .. " " .. client_id .. " " .. audience
-    local function fetch_for_node()
-        if dict then return shared_token.fetch(dict, dict_key, fetch, conn, longest) end
-        return fetch()
-    end
-
-    local function forget()
-        cached, renew_at = nil, nil
-        if dict then dict:delete(dict_key) end
-    end
-
-    return function()
-        local t = conn.now()
-        if cached and t < renew_at then return cached end
-        if dict then
-            local jwt, renew = shared_token.get(dict, dict_key, t)
-            if jwt then
-                cached, renew_at = jwt, renew
-                return jwt
-            end
-        end
-        local f = flight
-        if f and not f.done and t < f.deadline then return wait(f) end
-        f = { deadline = t + longest, waiters = 0 }
-        flight = f
-        local jwt, renew_or_err = fetch_for_node()
-        f.done = true
-        if jwt then
-            cached, renew_at, f.token = jwt, renew_or_err, jwt
-        else
-            f.err = renew_or_err
-        end
-        if flight == f then flight = nil end
-        if f.sema and f.waiters > 0 then f.sema:post(f.waiters) end
-        if jwt then return jwt end
-        return nil, f.err
-    end, forget
-end
 
 ---------------------------------------------------------------- construction
 
@@ -227,7 +99,7 @@ end
 function M.new(opts)
     options.check("management.new", opts, NEW_OPTIONS, 2)
     local kind = credentials_kind(opts)
-    local conn = retry.connection("management.new", opts)
+    local conn = connection.new("management.new", opts)
     local forget = function() end
     if opts.keepalive ~= nil and type(opts.keepalive) ~= "boolean" then
         error("management.new: keepalive must be a boolean", 2)
@@ -267,29 +139,29 @@ function M.new(opts)
                     .. "(/oauth/token is beside it)", 2)
             end
         end
-        conn.bearer, forget = client_credentials(conn, root .. "/oauth/token",
+        conn.bearer, forget = credentials.source(conn, root .. "/oauth/token",
             "https://" .. opts.domain .. "/api/v2/", opts.client_id, opts.client_secret, dict)
     elseif kind == "minted tokens" then
-        if not core.is_key(opts.key) then
+        if not keys.is_key(opts.key) then
             error("management.new: key must be a key object from token.key", 2)
         end
         check_string("aud", opts.aud)
         if type(opts.scopes) ~= "table" then
             error("management.new: scopes must be a table, e.g. { \"read:users\" }", 2)
         end
-        local claims = { aud = opts.aud, scopes = opts.scopes, lifetime = M.TOKEN_LIFETIME }
-        local ok, source = pcall(retry.minted_bearer, conn, opts.key, claims)
+        local ok, template = pcall(token.new,
+            { aud = opts.aud, scopes = opts.scopes, lifetime = M.TOKEN_LIFETIME })
         if not ok then
-            error("management.new: " .. gsub(tostring(source), "^[^:]*:%d+: ", ""), 2)
+            error("management.new: " .. gsub(tostring(template), "^[^:]*:%d+: ", ""), 2)
         end
-        -- A new source signs a new token at its first call.
-        local current = source
+        -- forget_token: a new source signs a new token at its first call.
+        local current = bearer.minted(conn, opts.key, template, M.TOKEN_LIFETIME)
         conn.bearer = function() return current() end
-        forget = function() current = retry.minted_bearer(conn, opts.key, claims) end
+        forget = function() current = bearer.minted(conn, opts.key, template, M.TOKEN_LIFETIME) end
     elseif type(opts.token) == "function" then
         kind, conn.bearer = "token function", opts.token
-    elseif type(opts.token) == "string" and match(opts.token, retry.BEARER_CHARS) then
-        conn.bearer = retry.fixed_bearer(opts.token)   -- a closure: not in a field
+    elseif type(opts.token) == "string" and match(opts.token, bearer.BEARER_CHARS) then
+        conn.bearer = bearer.fixed(opts.token)   -- a closure: not in a field
     else
         error("management.new: token must be a bearer token (a compact JWT) or a function", 2)
     end
@@ -399,7 +271,7 @@ local function grantable_scopes(endpoint)
     return out
 end
 
-local call    -- Management:request under another op (below)
+local perform    -- Management:request under another op (below)
 
 --- Calls the Management API.
 -- @tparam string method "GET", "POST", "PATCH", "PUT", "DELETE" (any letter case)
@@ -419,14 +291,14 @@ local call    -- Management:request under another op (below)
 --   values is safe to send twice, a POST that creates something is not)
 -- @raise on a malformed method, path, parameter, body, query or opts
 function Management:request(method, path, params, body, query, opts)
-    return call(self, "management.request", method, path, params, body, query, opts)
+    return perform(self, "management.request", method, path, params, body, query, opts)
 end
 
 local CALL_OPTIONS = { idempotent = true, content_type = true }
 
 -- Management:request under another op (the name errors carry); content_type for bodies that
 -- are not JSON (the multipart upload of an import).
-call = function(self, op, method, path, params, body, query, opts)
+perform = function(self, op, method, path, params, body, query, opts)
     if opts ~= nil then
         if type(opts) ~= "table" then error(op .. ": opts must be a table", 3) end
         for name in pairs(opts) do
@@ -454,7 +326,7 @@ call = function(self, op, method, path, params, body, query, opts)
     elseif body ~= nil and type(body) ~= "string" then
         error(op .. ": body must be a table or JSON text", 2)
     end
-    local response, err = retry.call(op, self.conn, method, target, text, opts.idempotent,
+    local response, err = call.call(op, self.conn, method, target, text, opts.idempotent,
         opts.content_type)
     if not response then
         if err.status == 403 and err.stage == nil then
@@ -483,7 +355,7 @@ local function pager_for(self, op, path, params, query)
     if query ~= nil and type(query) ~= "table" then error(op .. ": query must be a table", 3) end
     expand(op, path, params)        -- raises now, not at the first page
     return pager.new{ op = op, path = path, new_error = new_error,
-        fetch = function(q) return call(self, op, "GET", path, params, nil, q) end,
+        fetch = function(q) return perform(self, op, "GET", path, params, nil, q) end,
         query = query }
 end
 
@@ -518,17 +390,17 @@ local function jobs_client(self)
     local conn = self.conn
     return {
         call = function(op, method, path, params, body, query, opts)
-            return call(self, op, method, path, params, body, query, opts)
+            return perform(self, op, method, path, params, body, query, opts)
         end,
         sleep = conn.policy.sleep, now = conn.policy.now, new_error = new_error,
         check = function(fname, opts, allowed) options.check(fname, opts, allowed, 4) end,
         -- The export's file: a pre-signed URL on another host: no bearer token goes there.
-        download = function(op, url)
-            if not http.parse_url(url) then
+        download = function(op, location)
+            if not url.parse_url(location) then
                 return nil, new_error{ op = op, error_code = "invalid_response",
                     message = "the job's location is not an http(s) URL" }
             end
-            local response, err = retry.send(op, conn, { method = "GET", url = url,
+            local response, err = call.send(op, conn, { method = "GET", url = location,
                 headers = { Accept = "*/*" } })
             if not response then return nil, err end
             return response.body

@@ -5,13 +5,14 @@ local jws = require "auth0.apiv2.internal.jws"
 local keys = require "auth0.apiv2.internal.key"
 local clock = require "auth0.apiv2.internal.clock"
 local options = require "auth0.apiv2.internal.options"
+local granted = require "auth0.apiv2.internal.granted"
 
 local M = {}
 
 local type, error, ipairs = type, error, ipairs
-local find, sub, gmatch = string.find, string.sub, string.gmatch
 local is_key, make_key = keys.is_key, keys.make
 local parse = jws.parse
+local grants = granted.has
 local key_verify = require("auth0.apiv2.internal.core").key_verify
 local to_integer = math.tointeger   -- nil before Lua 5.3
 
@@ -32,24 +33,7 @@ local TIME_CLAIMS = { "exp", "nbf", "iat" }
 function M.has_scope(claims, scope)
     if type(claims) ~= "table" then error("token.has_scope: claims must be a table", 2) end
     if type(scope) ~= "string" then error("token.has_scope: scope must be a string", 2) end
-    local colon = find(scope, ":", 1, true)
-    local scopes = claims.scopes
-    if colon and type(scopes) == "table" then
-        local entity = scopes[sub(scope, colon + 1)]
-        local actions = type(entity) == "table" and entity.actions
-        if type(actions) == "table" then
-            local action = sub(scope, 1, colon - 1)
-            for _, a in ipairs(actions) do
-                if a == action then return true end
-            end
-        end
-    end
-    if type(claims.scope) == "string" then
-        for s in gmatch(claims.scope, "[^ ]+") do
-            if s == scope then return true end
-        end
-    end
-    return false
+    return grants(claims, scope)
 end
 
 local function check_options(opts)
@@ -183,7 +167,7 @@ function M.verify(jwt, key_or_keys, opts)
     end
     if opts.scopes then
         for _, scope in ipairs(opts.scopes) do
-            if not M.has_scope(claims, scope) then return nil, "insufficient scope" end
+            if not grants(claims, scope) then return nil, "insufficient scope" end
         end
     end
     if opts.is_revoked then
