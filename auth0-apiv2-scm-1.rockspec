@@ -37,6 +37,7 @@ build = {
         ["auth0.apiv2.blacklist"] = "lua/auth0/apiv2/blacklist.lua",
         ["auth0.apiv2.cli"] = "lua/auth0/apiv2/cli/init.lua",
         ["auth0.apiv2.cli.args"] = "lua/auth0/apiv2/cli/args.lua",
+        ["auth0.apiv2.cli.cmd.api"] = "lua/auth0/apiv2/cli/cmd/api.lua",
         ["auth0.apiv2.cli.cmd.blacklist"] = "lua/auth0/apiv2/cli/cmd/blacklist.lua",
         ["auth0.apiv2.cli.cmd.decode"] = "lua/auth0/apiv2/cli/cmd/decode.lua",
         ["auth0.apiv2.cli.cmd.revoke"] = "lua/auth0/apiv2/cli/cmd/revoke.lua",

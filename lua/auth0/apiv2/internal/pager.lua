@@ -8,8 +8,9 @@
 -- /users, checkpoint paging elsewhere), before sending the request Auth0 would refuse.
 local M = {}
 
-local type, pairs, ipairs, next, setmetatable, tostring = type, pairs, ipairs, next,
-    setmetatable, tostring
+local type, pairs, ipairs, next, setmetatable, tostring, tonumber, error = type, pairs,
+    ipairs, next, setmetatable, tostring, tonumber, error
+local match, floor = string.match, math.floor
 
 M.DEFAULT_PER_PAGE = 50
 M.RESULT_CAP = 1000
@@ -38,8 +39,21 @@ Pager.__index = Pager
 --- A pager.
 -- @tparam table spec `fetch` (function(query) -> answer | nil, err), `query` (the caller's),
 --   `op` ("management.each"), `path` (for the cap's advice), `new_error`
+-- page, per_page and take as numbers (the CLI passes text); raises on anything else.
+local function whole(spec, query, name)
+    local v = query[name]
+    if type(v) == "string" and match(v, "^%d+$") then v = tonumber(v) end
+    if v ~= nil and (type(v) ~= "number" or v < 0 or v ~= floor(v)) then
+        error(spec.op .. ": query." .. name .. " must be a whole number", 4)
+    end
+    query[name] = v
+end
+
 function M.new(spec)
     local query = copy(spec.query)
+    whole(spec, query, "page")
+    whole(spec, query, "per_page")
+    whole(spec, query, "take")
     local checkpoint = query.from ~= nil or query.take ~= nil
     if checkpoint then
         query.take = query.take or M.DEFAULT_PER_PAGE
