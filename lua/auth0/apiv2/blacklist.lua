@@ -18,8 +18,10 @@ local M = {}
 local type, ipairs, error, setmetatable = type, ipairs, error, setmetatable
 local find, match = string.find, string.match
 
-M.DEFAULT_TIMEOUT = connection.DEFAULT_TIMEOUT       -- ms, for each of connect, send and read
-M.DEFAULT_MAX_WAIT = connection.DEFAULT_MAX_WAIT_MS  -- ms, the longest single wait before a retry
+M.DEFAULT_TIMEOUT_MS = connection.DEFAULT_TIMEOUT_MS    -- for each of connect, send and read
+M.DEFAULT_MAX_WAIT_MS = connection.DEFAULT_MAX_WAIT_MS  -- the longest single wait before a retry
+-- The names of 0.1.0, also in milliseconds.
+M.DEFAULT_TIMEOUT, M.DEFAULT_MAX_WAIT = M.DEFAULT_TIMEOUT_MS, M.DEFAULT_MAX_WAIT_MS
 M.DEFAULT_RETRIES = retry.DEFAULT_RETRIES
 M.TOKEN_LIFETIME = 300           -- s, of the tokens minted in key + aud mode
 local PATH = "/blacklists/tokens"
@@ -96,32 +98,32 @@ end
 ---------------------------------------------------------------- requests
 
 -- The (jti, aud) pair to revoke, from a token (decoded, not verified) or a table.
-local function revocation_of(op, what)
+local function revocation_of(fname, what)
     local jti, aud
     if type(what) == "string" then
         local header, claims = token.decode(what)
         if not header then
-            return nil, new_error{ op = op, error_code = "malformed_token",
+            return nil, new_error{ op = fname, error_code = "malformed_token",
                 message = "cannot read the token: " .. claims }
         end
         jti, aud = claims.jti, claims.aud
         if (jti ~= nil and type(jti) ~= "string") or (aud ~= nil and type(aud) ~= "string") then
-            return nil, new_error{ op = op, error_code = "malformed_token",
+            return nil, new_error{ op = fname, error_code = "malformed_token",
                 message = "the token's jti and aud must be strings" }
         end
     elseif type(what) == "table" then
         jti, aud = what.jti, what.aud
         if jti ~= nil and type(jti) ~= "string" then
-            error(op .. ": jti must be a string", 3)
+            error(fname .. ": jti must be a string", 3)
         end
         if aud ~= nil and type(aud) ~= "string" then
-            error(op .. ": aud must be a string", 3)
+            error(fname .. ": aud must be a string", 3)
         end
     else
-        error(op .. ": expected a token or a table with jti and aud, got " .. type(what), 3)
+        error(fname .. ": expected a token or a table with jti and aud, got " .. type(what), 3)
     end
     if jti == nil or jti == "" then
-        return nil, new_error{ op = op, error_code = "missing_jti",
+        return nil, new_error{ op = fname, error_code = "missing_jti",
             message = "the token has no jti, so it cannot be revoked" }
     end
     return { jti = jti, aud = aud ~= "" and aud or nil }
@@ -136,13 +138,13 @@ end
 -- @return[2] the error value
 -- @raise when `what` is neither a string nor a table, or jti/aud are not strings
 function Blacklist:revoke(what)
-    local op = "blacklist.revoke"
-    local pair, perr = revocation_of(op, what)
+    local fname = "blacklist.revoke"
+    local pair, perr = revocation_of(fname, what)
     if not pair then return nil, perr end
     local body, jerr = json.encode(pair, "request")
-    if not body then error(op .. ": " .. jerr, 2) end
+    if not body then error(fname .. ": " .. jerr, 2) end
     -- Revoking twice is harmless: a 5xx may be retried although this is a POST.
-    local response, err = call.call(op, self.conn, "POST", PATH, body, true)
+    local response, err = call.call(fname, self.conn, "POST", PATH, body, true)
     if not response then return nil, err end
     return true
 end
@@ -154,13 +156,13 @@ end
 -- @return[2] the error value
 -- @raise on an unknown option or a non-string aud
 function Blacklist:list(opts)
-    local op = "blacklist.list"
-    opts = opts == nil and {} or options.check(op, opts, LIST_OPTIONS, 2)
+    local fname = "blacklist.list"
+    opts = opts == nil and {} or options.check(fname, opts, LIST_OPTIONS, 2)
     if opts.aud ~= nil and (type(opts.aud) ~= "string" or opts.aud == "") then
-        error(op .. ": aud must be a non-empty string", 2)
+        error(fname .. ": aud must be a non-empty string", 2)
     end
     local path = PATH .. (opts.aud and ("?aud=" .. url.escape(opts.aud)) or "")
-    local response, err = call.call(op, self.conn, "GET", path)
+    local response, err = call.call(fname, self.conn, "GET", path)
     if not response then return nil, err end
     local decoded = json.decode(response.body)
     local list = {}
@@ -176,9 +178,9 @@ function Blacklist:list(opts)
         decoded = nil
     end
     if not decoded then
-        return nil, new_error{ op = op, status = response.status, error_code = "invalid_response",
-            message = "expected a JSON array of {aud, jti}, got " .. (excerpt(response.body)
-            or "an empty body") }
+        return nil, new_error{ op = fname, status = response.status,
+            error_code = "invalid_response", message = "expected a JSON array of {aud, jti}, got "
+            .. (excerpt(response.body) or "an empty body") }
     end
     return list
 end

@@ -34,13 +34,15 @@ local floor, huge = math.floor, math.huge
 local escape, new_error, excerpt = url.escape, errors.new_error, errors.excerpt
 local bytes_less = json.bytes_less
 
-M.DEFAULT_TIMEOUT = connection.DEFAULT_TIMEOUT       -- ms, for each of connect, send and read
-M.DEFAULT_MAX_WAIT = connection.DEFAULT_MAX_WAIT_MS  -- ms, the longest single wait before a retry
+M.DEFAULT_TIMEOUT_MS = connection.DEFAULT_TIMEOUT_MS    -- for each of connect, send and read
+M.DEFAULT_MAX_WAIT_MS = connection.DEFAULT_MAX_WAIT_MS  -- the longest single wait before a retry
+-- The names of 0.1.0, also in milliseconds.
+M.DEFAULT_TIMEOUT, M.DEFAULT_MAX_WAIT = M.DEFAULT_TIMEOUT_MS, M.DEFAULT_MAX_WAIT_MS
 M.DEFAULT_RETRIES = retry.DEFAULT_RETRIES
-M.RENEW_BEFORE = credentials.RENEW_BEFORE    -- s: a client credentials token is replaced
+M.RENEW_BEFORE = credentials.RENEW_BEFORE_S  -- s: a client credentials token is replaced
                                              -- this long before it expires
 M.TOKEN_LIFETIME = 300    -- s, of the tokens minted in key + aud + scopes mode
-M.POLL_INTERVAL = credentials.POLL_INTERVAL  -- s between looks at a pending token request
+M.POLL_INTERVAL = credentials.POLL_INTERVAL_S  -- s between looks at a pending token request
 local MAX_EXACT = 2 ^ 53  -- numbers below this are written as integers in paths and queries
 
 local NEW_OPTIONS = {
@@ -152,7 +154,7 @@ function M.new(opts)
         local ok, template = pcall(token.new,
             { aud = opts.aud, scopes = opts.scopes, lifetime = M.TOKEN_LIFETIME })
         if not ok then
-            error("management.new: " .. gsub(tostring(template), "^[^:]*:%d+: ", ""), 2)
+            error("management.new: " .. options.without_position(template), 2)
         end
         -- forget_token: a new source signs a new token at its first call.
         local current = bearer.minted(conn, opts.key, template, M.TOKEN_LIFETIME)
@@ -192,16 +194,16 @@ local function number_text(value)
 end
 
 -- The path with its {name} placeholders replaced by the URL-encoded parameters.
-local function expand(op, template, params)
+local function expand(fname, template, params)
     if type(template) ~= "string" or sub(template, 1, 1) ~= "/" or find(template, "[%s%c?#]") then
-        error(op .. ": path must be a string starting with /, without query, e.g. "
+        error(fname .. ": path must be a string starting with /, without query, e.g. "
             .. "/users/{id}", 3)
     end
     if find(gsub(template, "{[%w_]+}", ""), "[{}]") then
-        error(op .. ": path has a malformed placeholder (expected {name})", 3)
+        error(fname .. ": path has a malformed placeholder (expected {name})", 3)
     end
     if params ~= nil and type(params) ~= "table" then
-        error(op .. ": path parameters must be a table", 3)
+        error(fname .. ": path parameters must be a table", 3)
     end
     params = params or {}
     local values = {}
@@ -209,41 +211,41 @@ local function expand(op, template, params)
         local value = params[name]
         if type(value) == "number" then value = number_text(value) or false end
         if type(value) ~= "string" then
-            error(op .. ": path parameter '" .. name .. "' must be a string or a finite number"
+            error(fname .. ": path parameter '" .. name .. "' must be a string or a finite number"
                 .. (value == nil and " (it is missing)" or ""), 3)
         end
         if unsafe_segment(value) then
-            return nil, new_error{ op = op, error_code = "invalid_parameter", message = "path "
+            return nil, new_error{ op = fname, error_code = "invalid_parameter", message = "path "
                 .. "parameter '" .. name .. "' is empty, . or .., which would change the path" }
         end
         values[name] = escape(value)
     end
     for name in pairs(params) do
         if values[name] == nil then
-            error(op .. ": unknown path parameter '" .. tostring(name) .. "'", 3)
+            error(fname .. ": unknown path parameter '" .. tostring(name) .. "'", 3)
         end
     end
     return (gsub(template, "{([%w_]+)}", values))
 end
 
-local function query_value(op, name, value)
+local function query_value(fname, name, value)
     local t = type(value)
     if t == "string" then return value end
     if t == "boolean" then return value and "true" or "false" end
     local text = t == "number" and number_text(value)
     if text then return text end
-    error(op .. ": query." .. name .. " must be a string, a finite number, a boolean or a list "
+    error(fname .. ": query." .. name .. " must be a string, a finite number, a boolean or a list "
         .. "of them", 4)
 end
 
 -- "?a=1&b=x%20y" from { a = 1, b = "x y" }, names in byte order; a list repeats the name.
-local function query_string(op, query)
+local function query_string(fname, query)
     if query == nil then return "" end
-    if type(query) ~= "table" then error(op .. ": query must be a table", 3) end
+    if type(query) ~= "table" then error(fname .. ": query must be a table", 3) end
     local names = {}
     for name in pairs(query) do
         if type(name) ~= "string" or name == "" then
-            error(op .. ": query names must be non-empty strings", 3)
+            error(fname .. ": query names must be non-empty strings", 3)
         end
         names[#names + 1] = name
     end
@@ -253,7 +255,7 @@ local function query_string(op, query)
         local value = query[name]
         local list = type(value) == "table" and value or { value }
         for _, item in ipairs(list) do
-            parts[#parts + 1] = escape(name) .. "=" .. escape(query_value(op, name, item))
+            parts[#parts + 1] = escape(name) .. "=" .. escape(query_value(fname, name, item))
         end
     end
     return #parts > 0 and ("?" .. concat(parts, "&")) or ""
@@ -298,35 +300,35 @@ local CALL_OPTIONS = { idempotent = true, content_type = true }
 
 -- Management:request under another op (the name errors carry); content_type for bodies that
 -- are not JSON (the multipart upload of an import).
-perform = function(self, op, method, path, params, body, query, opts)
+perform = function(self, fname, method, path, params, body, query, opts)
     if opts ~= nil then
-        if type(opts) ~= "table" then error(op .. ": opts must be a table", 3) end
+        if type(opts) ~= "table" then error(fname .. ": opts must be a table", 3) end
         for name in pairs(opts) do
             if not CALL_OPTIONS[name] then
-                error(op .. ": unknown option '" .. tostring(name) .. "'", 3)
+                error(fname .. ": unknown option '" .. tostring(name) .. "'", 3)
             end
         end
         if opts.idempotent ~= nil and type(opts.idempotent) ~= "boolean" then
-            error(op .. ": idempotent must be a boolean", 3)
+            error(fname .. ": idempotent must be a boolean", 3)
         end
     end
     opts = opts or {}
     if type(method) ~= "string" or not match(method, "^%a+$") then
-        error(op .. ": method must be an HTTP method such as \"GET\"", 2)
+        error(fname .. ": method must be an HTTP method such as \"GET\"", 2)
     end
     method = upper(method)
-    local target, perr = expand(op, path, params)
+    local target, perr = expand(fname, path, params)
     if not target then return nil, perr end
-    target = target .. query_string(op, query)
+    target = target .. query_string(fname, query)
     local text = body
     if type(body) == "table" then
         local jerr
         text, jerr = json.encode(body, "body")
-        if not text then error(op .. ": " .. jerr, 2) end
+        if not text then error(fname .. ": " .. jerr, 2) end
     elseif body ~= nil and type(body) ~= "string" then
-        error(op .. ": body must be a table or JSON text", 2)
+        error(fname .. ": body must be a table or JSON text", 2)
     end
-    local response, err = call.call(op, self.conn, method, target, text, opts.idempotent,
+    local response, err = call.call(fname, self.conn, method, target, text, opts.idempotent,
         opts.content_type)
     if not response then
         if err.status == 403 and err.stage == nil then
@@ -337,7 +339,7 @@ perform = function(self, op, method, path, params, body, query, opts)
     if response.status == 204 or not find(response.body, "%S") then return true end
     local value = json.decode(response.body)
     if value == nil then
-        return nil, new_error{ op = op, status = response.status,
+        return nil, new_error{ op = fname, status = response.status,
             error_code = "invalid_response", message = "expected JSON, got "
             .. excerpt(response.body) }
     end

@@ -2,6 +2,7 @@
 -- arguments, whole numbers, --scope lists and --claim NAME=VALUE pairs. Values are never
 -- repeated in messages: one could be a secret pasted in the wrong place.
 local json = require "auth0.apiv2.internal.json"
+local rules = require "auth0.apiv2.internal.claims"
 local failure = require "auth0.apiv2.cli.failure"
 local input = require "auth0.apiv2.cli.input"
 
@@ -12,8 +13,7 @@ local find, format, gsub, match, sub, gmatch = string.find, string.format, strin
     string.match, string.sub, string.gmatch
 local usage = failure.usage
 
-local MAX_TIME = 2 ^ 53 - 1
-local RESERVED_CLAIMS = { iat = true, scopes = true, jti = true, exp = true, aud = true }
+local MAX_TIME, RESERVED_CLAIMS = rules.MAX_TIME, rules.RESERVED
 
 --- An option name safe to repeat in a message: a short word. Anything else could be a secret
 -- pasted by mistake (base64url text may begin with "-").

@@ -1,10 +1,10 @@
 --- How a command ends: the exit codes, and the early endings raised inside a command (a usage
 -- error, a failed operation) that cli.main turns into an exit code and one line on stderr.
+local options = require "auth0.apiv2.internal.options"
+
 local M = {}
 
-local error, pcall, tostring, setmetatable, getmetatable =
-    error, pcall, tostring, setmetatable, getmetatable
-local gsub = string.gsub
+local error, pcall, setmetatable, getmetatable = error, pcall, setmetatable, getmetatable
 
 M.OK, M.FAILED, M.USAGE, M.BUG = 0, 1, 2, 3
 M.PROGRAM = "auth0-apiv2"
@@ -38,9 +38,7 @@ function M.fail(cmd, message, json_text)
 end
 
 --- A library error message without the "file:line: " position Lua put in front of it.
-function M.clean(err)
-    return (gsub(tostring(err), "^[^\n:]*:%d+: ", ""))
-end
+M.clean = options.without_position
 local clean = M.clean
 
 --- Calls a library function that raises on misuse; its message becomes a usage error.

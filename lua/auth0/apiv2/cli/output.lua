@@ -1,5 +1,6 @@
 --- What the commands print: pretty and compact JSON, aligned tables, times as UTC text.
 local json = require "auth0.apiv2.internal.json"
+local rules = require "auth0.apiv2.internal.claims"
 
 local M = {}
 
@@ -11,8 +12,7 @@ local floor = math.floor
 local bytes_less = json.bytes_less
 
 local LAST_DATE = 253402300799          -- 9999-12-31T23:59:59Z: the last time os.date shows
--- The time claims in the order they are shown.
-local TIME_CLAIMS = { "iat", "nbf", "exp" }
+local TIME_CLAIMS = rules.TIMES
 
 -- Deterministic pretty JSON: object keys sorted by bytes, two spaces per level. Scalars are
 -- written by auth0.apiv2.internal.json (JSON.stringify's bytes). An empty table is `{}` (a

@@ -1,5 +1,6 @@
 --- What `revoke` and `blacklist` share: the tenant's options, the blacklist client made from
 -- them (with AUTH0_TOKEN, or a token signed with the secret), and how a failed call is told.
+local bearer = require "auth0.apiv2.internal.bearer"
 local failure = require "auth0.apiv2.cli.failure"
 local args = require "auth0.apiv2.cli.args"
 local input = require "auth0.apiv2.cli.input"
@@ -41,10 +42,10 @@ function M.blacklist_client(cmd, ctx, opts, mint_aud, key_given)
         end
         o.domain = domain
     end
-    local bearer, key = ctx.getenv("AUTH0_TOKEN"), nil
-    if bearer ~= nil and trim(bearer) ~= "" then
-        o.token = trim(bearer)
-        if not match(o.token, "^[%w%-._~+/]+=*$") then
+    local given, key = ctx.getenv("AUTH0_TOKEN"), nil
+    if given ~= nil and trim(given) ~= "" then
+        o.token = trim(given)
+        if not match(o.token, bearer.BEARER_CHARS) then
             usage(cmd, "AUTH0_TOKEN must be a bearer token (a compact JWT)")
         end
     else

@@ -11,7 +11,7 @@ local type, error = type, error
 local find, gsub, match = string.find, string.gsub, string.match
 local huge = math.huge
 
-M.DEFAULT_TIMEOUT = http.DEFAULT_TIMEOUT   -- ms, for each of connect, send and read
+M.DEFAULT_TIMEOUT_MS = http.DEFAULT_TIMEOUT_MS   -- ms, for each of connect, send and read
 M.DEFAULT_MAX_WAIT_MS = 10000              -- ms: the longest single wait before a retry
 
 local function check_string(fname, name, value)
@@ -73,7 +73,7 @@ function M.new(fname, opts)
     }, 4)
     return {
         base_url = base_url,
-        timeout = opts.timeout or M.DEFAULT_TIMEOUT,
+        timeout = opts.timeout or M.DEFAULT_TIMEOUT_MS,
         ca_file = opts.ca_file,
         transport = opts.transport,
         policy = policy,

@@ -17,10 +17,10 @@ local find, lower, match = string.find, string.lower, string.match
 local huge = math.huge
 local escape, new_error, BEARER_CHARS = url.escape, errors.new_error, bearer.BEARER_CHARS
 
-M.RENEW_BEFORE = 10       -- s: a client credentials token is replaced this long before it expires
-M.POLL_INTERVAL = 0.01    -- s between looks at a pending token request, without ngx.semaphore
-local RENEW_BEFORE, POLL_INTERVAL = M.RENEW_BEFORE, M.POLL_INTERVAL
-local TOKEN_OP = "management.token"   -- replaced by the caller's op in the error it returns
+M.RENEW_BEFORE_S = 10       -- s: a client credentials token is replaced this long before it expires
+M.POLL_INTERVAL_S = 0.01    -- s between looks at a pending token request, without ngx.semaphore
+local RENEW_BEFORE_S, POLL_INTERVAL_S = M.RENEW_BEFORE_S, M.POLL_INTERVAL_S
+local TOKEN_OP = "management.token"   -- replaced by the caller's name in the error it returns
 
 -- A semaphore of lua-resty-core inside nginx (nil elsewhere, or without it).
 local function new_semaphore()
@@ -55,14 +55,14 @@ local function read_token_answer(response, started)
         return nil, new_error{ op = TOKEN_OP, stage = "token", status = response.status,
             error_code = "invalid_response", message = "the answer of /oauth/token " .. problem }
     end
-    return answer.access_token, started + expires_in - RENEW_BEFORE
+    return answer.access_token, started + expires_in - RENEW_BEFORE_S
 end
 
 --- The token source of the client credentials grant: a function returning the token, or nil
--- and an error table. It keeps the token until RENEW_BEFORE seconds before it expires. While
+-- and an error table. It keeps the token until RENEW_BEFORE_S seconds before it expires. While
 -- one call is fetching a token, other calls (other requests of the same nginx worker, or
 -- coroutines of a yielding transport) wait for its result instead of sending their own:
--- on ngx.semaphore when there is one, else by sleeping POLL_INTERVAL at a time. A fetch
+-- on ngx.semaphore when there is one, else by sleeping POLL_INTERVAL_S at a time. A fetch
 -- whose caller died (an aborted nginx request) is given up after the longest a request can
 -- take, and the next call starts a new one. With `dict` (a lua_shared_dict), the token is
 -- the node's: see shared_token. The second function returned drops the kept token.
@@ -99,12 +99,12 @@ function M.source(conn, token_url, audience, client_id, client_secret, dict)
         if f.sema then
             f.waiters = f.waiters + 1
             local remaining = f.deadline - conn.now()
-            f.sema:wait(remaining > 0 and remaining or POLL_INTERVAL)
+            f.sema:wait(remaining > 0 and remaining or POLL_INTERVAL_S)
         else
             local waited = 0
             while not f.done and waited < longest do
-                conn.policy.sleep(POLL_INTERVAL)
-                waited = waited + POLL_INTERVAL
+                conn.policy.sleep(POLL_INTERVAL_S)
+                waited = waited + POLL_INTERVAL_S
             end
         end
         if f.done then

@@ -94,15 +94,15 @@ local excerpt = M.excerpt
 --- The error for a non-2xx answer, from Auth0's error body and rate-limit headers. Reads both
 -- the Management API's `{statusCode, error, message, errorCode}` and OAuth's
 -- `{error, error_description}` (from /oauth/token, whose `error` becomes the `error_code`).
--- @tparam string op
+-- @tparam string fname
 -- @tparam table response from http.request
 -- @tparam number attempts
 -- @tparam[opt] table secrets `{ { text, label }, ... }`: each text is replaced by its label
 -- @return the error value
-function M.http_error(op, response, attempts, secrets)
+function M.http_error(fname, response, attempts, secrets)
     local body = type(response.body) == "string" and response.body or ""
     local decoded = find(body, "^%s*{") and json.decode(body)
-    local err = { op = op, status = response.status, attempts = attempts }
+    local err = { op = fname, status = response.status, attempts = attempts }
     if type(decoded) == "table" then
         local function text(name)
             return type(decoded[name]) == "string" and scrub(decoded[name], secrets) or nil

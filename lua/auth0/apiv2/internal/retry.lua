@@ -20,8 +20,8 @@ end
 
 M.DEFAULT_RETRIES = 3
 M.MAX_RETRIES = 10
-M.DEFAULT_MAX_WAIT = 10     -- seconds
-M.BASE_DELAY = 0.25         -- seconds: the first backoff, doubled on each retry
+M.DEFAULT_MAX_WAIT_S = 10     -- seconds
+M.BASE_DELAY_S = 0.25         -- seconds: the first backoff, doubled on each retry
 
 -- Methods that may be sent again after a 5xx: the server may have acted on the first one.
 local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
@@ -39,7 +39,7 @@ local seconds = ratelimit.seconds
 
 --- Seconds to wait after `response` before retry number `attempt` (1 for the first retry).
 -- Retry-After (seconds; an HTTP date is ignored), else x-ratelimit-reset minus now, else
--- BASE_DELAY * 2^(attempt-1) with jitter (between half and all of it); capped at max_wait.
+-- BASE_DELAY_S * 2^(attempt-1) with jitter (between half and all of it); capped at max_wait.
 -- @tparam table response `{ status, headers }` with lower-case header names
 -- @tparam number attempt
 -- @tparam table policy `max_wait` (seconds), `now` (function: seconds), `random` (function
@@ -53,7 +53,7 @@ function M.delay(response, attempt, policy)
         if reset and reset > now then wait = reset - now end
     end
     if not wait then
-        local backoff = M.BASE_DELAY * 2 ^ (attempt - 1)
+        local backoff = M.BASE_DELAY_S * 2 ^ (attempt - 1)
         wait = backoff / 2 + (policy.random or random)() * backoff / 2
     end
     if wait > policy.max_wait then wait = policy.max_wait end
@@ -92,7 +92,7 @@ function M.policy(fname, opts, level)
         error(fname .. ": retries must be a whole number from 0 to " .. M.MAX_RETRIES, level)
     end
     local max_wait = opts.max_wait
-    if max_wait == nil then max_wait = M.DEFAULT_MAX_WAIT end
+    if max_wait == nil then max_wait = M.DEFAULT_MAX_WAIT_S end
     if type(max_wait) ~= "number" or max_wait < 0 or max_wait == huge or max_wait ~= max_wait then
         error(fname .. ": max_wait must be a non-negative number", level)
     end

@@ -6,6 +6,7 @@ local keys = require "auth0.apiv2.internal.key"
 local clock = require "auth0.apiv2.internal.clock"
 local options = require "auth0.apiv2.internal.options"
 local granted = require "auth0.apiv2.internal.granted"
+local rules = require "auth0.apiv2.internal.claims"
 
 local M = {}
 
@@ -20,9 +21,9 @@ local OPTIONS = {
     audience = true, leeway = true, now = true, require_exp = true, scopes = true,
     is_revoked = true,
 }
-local MAX_LEEWAY = 300
+local MAX_LEEWAY_S = rules.MAX_LEEWAY_S
 local huge = math.huge
-local TIME_CLAIMS = { "exp", "nbf", "iat" }
+local TIME_CLAIMS = rules.TIMES
 
 --- Whether claims grant scope ("action:entity"): through the classic `scopes` object
 -- ({ users = { actions = { "read" } } }) or a flat, space-separated `scope` string.
@@ -42,8 +43,8 @@ local function check_options(opts)
     local leeway = opts.leeway
     -- `not (0 <= x <= 300)` rather than `x < 0 or x > 300`: NaN must fail too.
     if leeway ~= nil
-        and (type(leeway) ~= "number" or not (leeway >= 0 and leeway <= MAX_LEEWAY)) then
-        error("token.verify: leeway must be a number of seconds from 0 to 300", 3)
+        and (type(leeway) ~= "number" or not (leeway >= 0 and leeway <= MAX_LEEWAY_S)) then
+        error("token.verify: leeway must be a number of seconds from 0 to " .. MAX_LEEWAY_S, 3)
     end
     local now = opts.now
     if now ~= nil and (type(now) ~= "number" or now ~= now or now == huge or now == -huge) then

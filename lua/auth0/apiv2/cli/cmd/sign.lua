@@ -1,5 +1,6 @@
 --- `auth0-apiv2 sign`: signs an APIv2 token for scopes or endpoints and prints it.
 local token = require "auth0.apiv2.token"
+local rules = require "auth0.apiv2.internal.claims"
 local failure = require "auth0.apiv2.cli.failure"
 local args = require "auth0.apiv2.cli.args"
 local input = require "auth0.apiv2.cli.input"
@@ -7,7 +8,7 @@ local output = require "auth0.apiv2.cli.output"
 
 local usage, fail, checked = failure.usage, failure.fail, failure.checked
 
-local MAX_TIME = 2 ^ 53 - 1
+local MAX_TIME = rules.MAX_TIME
 
 local M = {
     options = {

@@ -1,5 +1,6 @@
 --- `auth0-apiv2 verify`: checks a token's signature, times, audience and scopes.
 local token = require "auth0.apiv2.token"
+local rules = require "auth0.apiv2.internal.claims"
 local failure = require "auth0.apiv2.cli.failure"
 local args = require "auth0.apiv2.cli.args"
 local input = require "auth0.apiv2.cli.input"
@@ -9,7 +10,7 @@ local tenant = require "auth0.apiv2.cli.tenant"
 local type, ipairs = type, ipairs
 local fail, checked, compact = failure.fail, failure.checked, output.compact
 
-local MAX_LEEWAY = 300
+local MAX_LEEWAY_S = rules.MAX_LEEWAY_S
 
 local M = {
     options = {
@@ -38,7 +39,7 @@ end
 function M.run(ctx, opts, positional)
     local cmd = "verify"
     local jwt = input.token(cmd, ctx, positional)
-    local leeway = opts.leeway and args.whole_number(cmd, "leeway", opts.leeway, 0, MAX_LEEWAY)
+    local leeway = opts.leeway and args.whole_number(cmd, "leeway", opts.leeway, 0, MAX_LEEWAY_S)
     local required = args.scopes(opts.scope)
     local key = input.key(cmd, ctx, opts)
     local claims, reason = checked(cmd, token.verify, jwt, key, {

@@ -14,7 +14,7 @@ local type, tostring, pairs, error = type, tostring, pairs, error
 local format, lower = string.format, string.lower
 local huge = math.huge
 
-M.DEFAULT_TIMEOUT = 5000          -- ms, for each of connect, send and read
+M.DEFAULT_TIMEOUT_MS = 5000          -- ms, for each of connect, send and read
 
 -- A transport's answer, checked and with lower-case header names.
 local function normalise(response)
@@ -41,7 +41,7 @@ end
 function M.request(req)
     if type(req) ~= "table" then error("http.request: request must be a table", 2) end
     local timeout = req.timeout
-    if timeout == nil then timeout = M.DEFAULT_TIMEOUT end
+    if timeout == nil then timeout = M.DEFAULT_TIMEOUT_MS end
     if type(timeout) ~= "number" or timeout <= 0 or timeout == huge or timeout ~= timeout then
         error("http.request: timeout must be a positive number of milliseconds", 2)
     end
