@@ -60,6 +60,7 @@ test: deps build lint test-c test-fixtures test-all rock test-embed test-openres
 # The gateway example inside a real nginx (2 workers) against the local Auth0-like server.
 test-openresty: build
 	spec/openresty/run
+	spec/openresty/automation
 
 # The C host that links the library statically (examples/embed/README.md).
 embed-example:

@@ -45,7 +45,10 @@ function M.request(ngx, req, u, text, where, fresh)
     if not sock then return fail("network", "cannot create a cosocket: " .. tostring(err)) end
     local ms = req.timeout
     if sock.settimeouts then sock:settimeouts(ms, ms, ms) else sock:settimeout(ms) end
-    local pool = u.scheme .. "://" .. u.host .. ":" .. u.port .. (fresh and "#fresh" or "")
+    -- Without keepalive (or on the second try) a pool that never holds a connection, so the
+    -- connect is a new one.
+    local pool = u.scheme .. "://" .. u.host .. ":" .. u.port
+        .. ((fresh or not req.keepalive) and "#new" or "")
     local ok, cerr = sock:connect(u.host, u.port, { pool = pool })
     if not ok then
         return wire.io_fail("connect to", where, cerr)
