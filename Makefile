@@ -165,6 +165,7 @@ test-valgrind: build
 
 bench: build
 	bench/run
+	bench/automation
 	bench/openresty/run
 
 clean:
