@@ -1,6 +1,7 @@
 -- The handlers of spec/openresty/automation: the management client's automation features
 -- inside nginx (cosockets), each answering JSON. One client per worker and kind, made at the
 -- first request of the worker (as the docs say: once, not per request).
+-- luacheck: globals ngx
 local management = require "auth0.apiv2.management"
 local cjson = require "cjson.safe"
 
