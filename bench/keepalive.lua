@@ -18,7 +18,7 @@ for _, keepalive in ipairs({ false, true }) do
         client_secret = secret, ca_file = ca_file, keepalive = keepalive,
         base_url = ("https://localhost:%s/api/v2"):format(port) }
     assert(mgmt:request("GET", "/users/{id}", { id = "auth0|123" }))   -- the token, outside
-    require("auth0.apiv2.internal.http").close_idle()
+    management.close_idle()
     local before = connections()
     local started = socket.gettime()
     for _ = 1, n do assert(mgmt:request("GET", "/users/{id}", { id = "auth0|123" })) end

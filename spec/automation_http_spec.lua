@@ -266,7 +266,7 @@ describe("automation at tenant scale against a local Auth0", function()
     end)
 
     it("keeps HTTPS connections alive: 50 calls on one connection, or 51 without", function()
-        require("auth0.apiv2.internal.http").close_idle()     -- kept from earlier cases
+        management.close_idle()     -- connections kept from earlier cases
         local before = control(server, "GET", "/__control/connections")
         local mgmt = client("https")
         for _ = 1, 50 do assert(mgmt:request("GET", "/users/{id}", { id = "auth0|123" })) end

@@ -7,6 +7,7 @@
 local token = require "auth0.apiv2.token"
 local json = require "auth0.apiv2.internal.json"
 local url = require "auth0.apiv2.internal.http.url"
+local http = require "auth0.apiv2.internal.http"
 local options = require "auth0.apiv2.internal.options"
 local keys = require "auth0.apiv2.internal.key"
 local retry = require "auth0.apiv2.internal.retry"
@@ -344,6 +345,13 @@ perform = function(self, fname, method, path, params, body, query, opts)
             .. excerpt(response.body) }
     end
     return numbers.integral(value)
+end
+
+--- Closes the idle kept-alive connections of this process (outside nginx; nginx keeps its own
+-- pools, which close idle connections after 20 s). For a script that is done with the API,
+-- or before a fork.
+function M.close_idle()
+    http.close_idle()
 end
 
 --- Drops the cached token: the client credentials token (in the shared dict too) or the minted
