@@ -107,6 +107,13 @@ function Pager:next_page()
     if self.checkpoint then
         local following = type(answer) == "table" and answer.next
         if type(following) == "string" and following ~= "" and #items > 0 then
+            if following == query.from then
+                -- The same checkpoint again would loop for ever.
+                self.done, self.err = true, self.spec.new_error{ op = self.spec.op,
+                    error_code = "invalid_response", message = "the answer's next is the "
+                        .. "checkpoint just asked for" }
+                return items, answer
+            end
             query.from = following
         elseif answer[1] ~= nil and #items >= query.take then
             -- /logs style: a plain array; the checkpoint is the last item's id.
