@@ -53,14 +53,20 @@ demo: deps build
 
 # Everything: lint, C unit tests, every spec on every Lua, the rock, the embedding hosts,
 # a short fuzzing run, the specs against an ASan+UBSan core and under valgrind.
-test: deps build lint test-c test-fixtures test-all rock test-embed test-openresty fuzz-smoke \
-      test-asan test-valgrind
+test: deps build lint test-c test-fixtures test-all rock test-embed test-openresty test-hostile \
+      fuzz-smoke test-asan test-valgrind
 	@echo "make test: all passed"
 
 # The gateway example inside a real nginx (2 workers) against the local Auth0-like server.
 test-openresty: build
 	spec/openresty/run
 	spec/openresty/automation
+
+# The HTTP client inside a real nginx against a hostile server (issue 15): a dripping server,
+# a blacklist refresh behind it, endless header lines. About 10 s.
+.PHONY: test-hostile
+test-hostile: build
+	spec/openresty/hostile
 
 # The C host that links the library statically (examples/embed/README.md).
 embed-example:

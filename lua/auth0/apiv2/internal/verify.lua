@@ -10,16 +10,17 @@ local rules = require "auth0.apiv2.internal.claims"
 
 local M = {}
 
-local type, error, ipairs = type, error, ipairs
+local type, error, ipairs, pcall = type, error, ipairs, pcall
 local is_key, make_key = keys.is_key, keys.make
 local parse = jws.parse
 local grants = granted.has
-local key_verify = require("auth0.apiv2.internal.core").key_verify
+local core = require "auth0.apiv2.internal.core"
+local key_verify = core.key_verify
 local to_integer = math.tointeger   -- nil before Lua 5.3
 
 local OPTIONS = {
     audience = true, leeway = true, now = true, require_exp = true, scopes = true,
-    is_revoked = true,
+    is_revoked = true, mask_no_key = true,
 }
 local MAX_LEEWAY_S = rules.MAX_LEEWAY_S
 local huge = math.huge
@@ -65,16 +66,25 @@ local function check_options(opts)
     if opts.is_revoked ~= nil and type(opts.is_revoked) ~= "function" then
         error("token.verify: is_revoked must be a function", 3)
     end
+    if opts.mask_no_key ~= nil and type(opts.mask_no_key) ~= "boolean" then
+        error("token.verify: mask_no_key must be a boolean", 3)
+    end
     return opts
 end
 
 local KEY_KINDS = "a key object, a secret string, a list of them or a function"
 
--- One candidate: a key object as is, a secret string decoded (raises when malformed).
-local function as_key(candidate)
-    if is_key(candidate) then return candidate end
-    if type(candidate) == "string" then return make_key("token.verify", candidate) end
-    error("token.verify: key must be " .. KEY_KINDS, 4)
+-- Whether one candidate made the signature: a key object as is; a secret string decoded for
+-- this check only and wiped at once, as sign does, rather than left to the garbage collector
+-- (raises when malformed).
+local function candidate_matches(candidate, jwt, input_length, signature)
+    if is_key(candidate) then return key_verify(candidate, jwt, signature, input_length) end
+    if type(candidate) ~= "string" then error("token.verify: key must be " .. KEY_KINDS, 4) end
+    local key = make_key("token.verify", candidate)
+    local ok, matched = pcall(key_verify, key, jwt, signature, input_length)
+    key:wipe()   -- also when the check raised
+    if not ok then error(matched, 0) end
+    return matched
 end
 
 -- Whether any of the keys (one, or a list: secret rotation) made the signature.
@@ -84,13 +94,24 @@ local function signature_matches(key_or_keys, jwt, input_length, signature)
         local matched = false
         -- Every key is tried, so the time taken does not say which one matched.
         for _, candidate in ipairs(key_or_keys) do
-            if key_verify(as_key(candidate), jwt, signature, input_length) then
+            if candidate_matches(candidate, jwt, input_length, signature) then
                 matched = true
             end
         end
         return matched
     end
-    return key_verify(as_key(key_or_keys), jwt, signature, input_length)
+    return candidate_matches(key_or_keys, jwt, input_length, signature)
+end
+
+-- A key no tenant has, made once: with mask_no_key, a token whose aud has no key costs the
+-- same MAC as one whose key does not match, so neither the reason nor the time tells them apart.
+local decoy
+local function decoy_matches(jwt, input_length, signature)
+    if not decoy then
+        decoy = make_key("token.verify", core.random(32), { encoding = "raw" })
+    end
+    key_verify(decoy, jwt, signature, input_length)
+    return false
 end
 
 local function audience_matches(aud, audience)
@@ -108,7 +129,10 @@ local function check_times(claims, opts)
     for _, name in ipairs(TIME_CLAIMS) do
         local v = claims[name]
         if v ~= nil then
-            if type(v) ~= "number" then return "invalid claim type" end
+            -- 1e400 reads as infinity: it would never expire (or always be valid).
+            if type(v) ~= "number" or v ~= v or v == huge or v == -huge then
+                return "invalid claim type"
+            end
             if to_integer then claims[name] = to_integer(v) or v end   -- 1767225600, not ...0.0
         end
     end
@@ -127,10 +151,13 @@ end
 -- @tparam string jwt the compact token (strip "Bearer " yourself)
 -- @param key_or_keys a key object, a secret string (decoded as token.key does), a list of
 --   those (any one may verify: secret rotation), or a function(aud, header) returning one of
---   those or nil (multi-tenant: pick the tenant's secret by aud)
+--   those, or nil or false for "no key" (multi-tenant: pick the tenant's secret by aud); a
+--   secret string is decoded for this call only and its key wiped before returning
 -- @tparam[opt] table opts `audience`, `leeway` (0..300 s, default 0), `now`, `require_exp`
 --   (default false), `scopes` (all required), `is_revoked` (function(aud, jti) -> true when
---   revoked; nil, err when it cannot tell, which fails the check)
+--   revoked; nil, err when it cannot tell, which fails the check), `mask_no_key` (default
+--   false: when true, a key function that has no key gives "signature mismatch", not "no key",
+--   so the reason does not tell whether an aud is a known tenant)
 -- @treturn table claims
 -- @treturn[2] nil
 -- @treturn[2] string reason (README: "Verification reasons")
@@ -153,11 +180,20 @@ function M.verify(jwt, key_or_keys, opts)
     if header.b64 ~= nil and header.b64 ~= true then return nil, "unsupported b64" end
     if #signature ~= 32 then return nil, "signature length" end
 
+    local matched
     if kind == "function" then
         key_or_keys = key_or_keys(claims.aud, header)
-        if key_or_keys == nil then return nil, "no key" end
+        -- nil, false or an empty list: the function knows no key for this aud.
+        if not key_or_keys or (type(key_or_keys) == "table" and not is_key(key_or_keys)
+            and key_or_keys[1] == nil) then
+            if not opts.mask_no_key then return nil, "no key" end
+            matched = decoy_matches(jwt, input_length, signature)
+        end
     end
-    if not signature_matches(key_or_keys, jwt, input_length, signature) then
+    if matched == nil then
+        matched = signature_matches(key_or_keys, jwt, input_length, signature)
+    end
+    if not matched then
         return nil, "signature mismatch"
     end
 
