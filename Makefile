@@ -76,6 +76,7 @@ docs:
 # and auth0.apiv2.nginx from the README's nginx.conf (spec/openresty/guard).
 test-openresty: build
 	spec/openresty/run
+	spec/openresty/automation
 	spec/openresty/guard
 
 # Revocation across a fleet (docs/fleet.md): one redis-server, two nginx nodes of two workers
@@ -192,6 +193,7 @@ test-valgrind: build
 
 bench: build
 	bench/run
+	bench/automation
 	bench/openresty/run
 	bench/fleet/run
 
