@@ -27,7 +27,8 @@ LUA_jit = luajit
 CORES = $(foreach v,$(LUA_VERSIONS),build/$(v)/auth0/apiv2/core.so)
 
 .PHONY: all build deps demo test test-all test-c test-fixtures lint rock bench clean fuzz fuzz-smoke \
-        test-asan test-valgrind embed-example test-embed test-openresty
+        test-asan test-valgrind embed-example test-embed test-openresty \
+        explorer test-explorer
 
 all: build
 
@@ -54,12 +55,20 @@ demo: deps build
 # Everything: lint, C unit tests, every spec on every Lua, the rock, the embedding hosts,
 # a short fuzzing run, the specs against an ASan+UBSan core and under valgrind.
 test: deps build lint test-c test-fixtures test-all rock test-embed test-openresty fuzz-smoke \
-      test-asan test-valgrind
+      test-asan test-valgrind test-explorer
 	@echo "make test: all passed"
 
 # The gateway example inside a real nginx (2 workers) against the local Auth0-like server.
 test-openresty: build
 	spec/openresty/run
+
+# The offline token generator page (docs/explorer.md), made by the library itself, and its tests
+# in headless chromium.
+explorer: build
+	bin/auth0-apiv2 explorer > build/explorer.html.tmp && mv build/explorer.html.tmp build/explorer.html
+
+test-explorer: explorer
+	/usr/bin/python3 spec/explorer/test_explorer.py
 
 # The C host that links the library statically (examples/embed/README.md).
 embed-example:

@@ -695,6 +695,15 @@ local function cmd_scopes(ctx, opts, positional)
     return M.OK
 end
 
+---------------------------------------------------------------- explorer
+
+local function cmd_explorer(ctx, opts, positional)
+    if #positional > 0 then usage("explorer", "takes no arguments, got " .. #positional) end
+    if opts.json then usage("explorer", "--json is not available: the output is HTML") end
+    ctx.stdout:write(require("auth0.apiv2.internal.explorer").page())
+    return M.OK
+end
+
 ---------------------------------------------------------------- help
 
 local SECRET_HELP = [[
@@ -720,6 +729,7 @@ commands:
   revoke     revoke a token through the tenant's blacklist
   blacklist  list revoked tokens
   scopes     browse the scope catalog
+  explorer   print the offline token generator page (HTML): auth0-apiv2 explorer > FILE
 
   auth0-apiv2 COMMAND --help   the options of a command
   auth0-apiv2 --version        the version
@@ -819,6 +829,15 @@ combine; exit 1 when no scope matches.
   --entities           list the entities instead
   --json               print [{"description", "scope", "special"[, "least_privileged"]}]]==]
 
+HELP.explorer = [[
+usage: auth0-apiv2 explorer > explorer.html
+
+Prints the token generator page of Auth0's APIv2 explorer, offline: one HTML file with the
+scope catalog inside. Open it from disk in a browser: pick endpoints and scopes, type the API
+key and secret, and it signs the token in the browser (WebCrypto), byte for byte as
+"auth0-apiv2 sign" does; its Verify tab checks a token as "auth0-apiv2 verify" does. It makes
+no connection at all, and the secret stays in its field (never in the address or storage).]]
+
 local TENANT_OPTIONS = {
     domain = "value", ["base-url"] = "value", ["ca-file"] = "value", timeout = "value",
     retries = "value", ["secret-file"] = "value", ["raw-secret"] = "flag",
@@ -844,6 +863,7 @@ local COMMANDS = {
     scopes = { run = cmd_scopes, options = {
         endpoint = "value", entity = "value", search = "value", entities = "flag",
     } },
+    explorer = { run = cmd_explorer, options = {} },
 }
 for _, command in pairs(COMMANDS) do
     command.options.json = "flag"
