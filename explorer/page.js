@@ -519,7 +519,8 @@
             title: least ? "add " + least + ", its least privileged scope" : "no scope to add" }, [
             el("span", { class: "method m-" + e[0].toLowerCase(), text: e[0] }),
             el("span", { class: "path", text: e[1] })]),
-          el("span", { class: "chips" }, scopes.length ? scopes.map(function (s) { return scopeChip(s, s === least); })
+          // The mark matters only where there is a choice: several scopes authorise the endpoint.
+          el("span", { class: "chips" }, scopes.length ? scopes.map(function (s) { return scopeChip(s, s === least && scopes.length > 1); })
             : [el("span", { class: "none", text: "no scope listed" })])]);
         return row;
       });

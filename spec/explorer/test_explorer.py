@@ -201,6 +201,9 @@ class Page(unittest.TestCase):
     def test_3_current_user_scopes_cannot_be_added(self):
         self.open()
         chip = self.d.find_element(By.CSS_SELECTOR, '[data-scope="read:current_user"]')
+        least = self.d.find_element(By.CSS_SELECTOR, '[data-endpoint="PATCH /users/{id}"]')
+        marked = least.find_elements(By.XPATH, "following-sibling::span/*[contains(@class, 'least')]")
+        self.assertEqual(["update:users_app_metadata"], [m.get_attribute("data-scope") for m in marked])
         self.assertEqual("true", chip.get_attribute("aria-disabled"))
         chip.click()
         self.assertEqual([], self.chosen())
@@ -310,7 +313,12 @@ class Page(unittest.TestCase):
         self.open()
         for e in ("GET /users", "PATCH /users/{id}", "GET /clients", "POST /blacklists/tokens"):
             self.d.find_element(By.CSS_SELECTOR, '[data-endpoint="%s"]' % e).click()
-        self.d.execute_script("document.querySelector('#browser .scroll').scrollTop = 0")
+        # Scrolled to the users group, where the marks show: several scopes, current_user ones.
+        self.d.execute_script(
+            "var g = [].slice.call(document.querySelectorAll('#endpoints summary'))"
+            ".filter(function (s) { return s.textContent.indexOf('users') === 0; })[0];"
+            "var box = document.querySelector('#browser .scroll');"
+            "box.scrollTop = g.parentNode.offsetTop - box.offsetTop;")
         self.set("aud", AUD)
         self.set("lifetime", "3600")
         self.set("secret", SECRET)

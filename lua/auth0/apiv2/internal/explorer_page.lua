@@ -6,7 +6,7 @@ return [=[
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'sha256-WBXcSccQgRmiDUAncO3ddSkpfHgmbs+oHrQ4E3CK4+Y='; style-src 'sha256-rTVeAozbZBf/sFr2bQtxXS2i4k1AcpipFRgTXEwQRJw='; connect-src 'none'; img-src 'none'; font-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; manifest-src 'none'; form-action 'none'; base-uri 'none'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'sha256-RVyT18m9oCbYgQAb+Kg3WMGSfC5r7uNNU2YMQvsIb64='; style-src 'sha256-md+SoUXFvC+5ips515z6OdoXiAYqv2UvOBnKwGOgmJU='; connect-src 'none'; img-src 'none'; font-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; manifest-src 'none'; form-action 'none'; base-uri 'none'">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Auth0 APIv2 token generator (offline)</title>
@@ -65,7 +65,7 @@ button.chip:hover { border-color: var(--accent); background: #fff3ee; }
 .chip.least { border-color: var(--least); background: #e8f6ee; }
 .chip.least::before { content: "\2605"; color: var(--least); }
 .chip.special { color: var(--special); border-style: dashed; background: #fafafa; cursor: not-allowed; }
-.chip.special::before { content: "\1F512"; font-size: 9px; }
+.chip.special::before { content: "\2298"; }
 button.chip.special:hover { border-color: var(--special); background: #fafafa; }
 .chip.chosen { background: #fff3ee; border-color: #f3a58a; font-size: 12px; padding: 2px 4px 2px 10px; cursor: default; }
 .chip.granted { cursor: default; }
@@ -718,7 +718,8 @@ footer { padding: 4px 16px 14px; }
             title: least ? "add " + least + ", its least privileged scope" : "no scope to add" }, [
             el("span", { class: "method m-" + e[0].toLowerCase(), text: e[0] }),
             el("span", { class: "path", text: e[1] })]),
-          el("span", { class: "chips" }, scopes.length ? scopes.map(function (s) { return scopeChip(s, s === least); })
+          // The mark matters only where there is a choice: several scopes authorise the endpoint.
+          el("span", { class: "chips" }, scopes.length ? scopes.map(function (s) { return scopeChip(s, s === least && scopes.length > 1); })
             : [el("span", { class: "none", text: "no scope listed" })])]);
         return row;
       });
