@@ -36,8 +36,8 @@ describe("explorer.page", function()
                                "base-uri 'none'", "img-src 'none'" } do
             assert.is_truthy(csp:find(rule, 1, true), rule)
         end
-        assert.is_truthy(csp:find("script-src 'sha256%-[%w+/]+=*'"))
-        assert.is_truthy(csp:find("style-src 'sha256%-[%w+/]+=*'"))
+        assert.is_truthy(csp:find("script%-src 'sha256%-[%w+/]+=*'"))
+        assert.is_truthy(csp:find("style%-src 'sha256%-[%w+/]+=*'"))
         assert.is_nil(csp:find("unsafe", 1, true))
         assert.is_nil(page:find("https?://"))           -- nothing to fetch, not even a link
         assert.is_nil(page:find(" on%a+=\""))           -- no inline handlers (the CSP blocks them)
