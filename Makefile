@@ -27,7 +27,7 @@ LUA_jit = luajit
 CORES = $(foreach v,$(LUA_VERSIONS),build/$(v)/auth0/apiv2/core.so)
 
 .PHONY: all build deps demo test test-all test-c test-fixtures lint rock bench clean fuzz fuzz-smoke \
-        test-asan test-valgrind embed-example test-embed test-openresty \
+        test-asan test-valgrind embed-example test-embed test-openresty check docs \
         explorer test-explorer
 
 all: build
@@ -54,21 +54,36 @@ demo: deps build
 
 # Everything: lint, C unit tests, every spec on every Lua, the rock, the embedding hosts,
 # a short fuzzing run, the specs against an ASan+UBSan core and under valgrind.
-test: deps build lint test-c test-fixtures test-all rock test-embed test-openresty fuzz-smoke \
+test: deps build lint docs test-c test-fixtures test-all rock test-embed test-openresty fuzz-smoke \
       test-asan test-valgrind test-explorer
 	@echo "make test: all passed"
 
-# The gateway example inside a real nginx (2 workers) against the local Auth0-like server.
-test-openresty: build
-	spec/openresty/run
+# The quick loop while working: luacheck and every spec on Lua 5.4 (no installs, no C lint, no
+# other interpreter; about half a minute). `make test` is the whole suite.
+check: build
+	luacheck --quiet --no-color lua spec examples bench bin/auth0-apiv2
+	scripts/run-specs 5.4 >build/check.log 2>&1 || { cat build/check.log; exit 1; }
+	@tail -n 1 build/check.log
 
-# The offline token generator page (docs/explorer.md), made by the library itself, and its tests
-# in headless chromium.
+# The API reference of the public modules (config.ld) in build/docs/; any LDoc warning fails.
+docs:
+	@mkdir -p build
+	ldoc . >build/ldoc.log 2>&1 || { cat build/ldoc.log; exit 1; }
+	@if grep -v -e '^reading configuration from config.ld$$' -e '^output written to ' build/ldoc.log; \
+	then echo "make docs: LDoc warned (above)"; exit 1; fi
+	@echo "make docs: build/docs/index.html"
+
+# The offline token generator page (docs/explorer.md), printed by the library itself, and its
+# tests in headless chromium (about 3 minutes).
 explorer: build
 	bin/auth0-apiv2 explorer > build/explorer.html.tmp && mv build/explorer.html.tmp build/explorer.html
 
 test-explorer: explorer
 	/usr/bin/python3 spec/explorer/test_explorer.py
+
+# The gateway example inside a real nginx (2 workers) against the local Auth0-like server.
+test-openresty: build
+	spec/openresty/run
 
 # The C host that links the library statically (examples/embed/README.md).
 embed-example:
@@ -85,20 +100,20 @@ test-c: build/test_json_check build/test_randpool build/test_randpool_pidcheck
 	build/test_randpool
 	build/test_randpool_pidcheck
 
-build/test_randpool: csrc/test_randpool.c csrc/randpool.c csrc/randpool.h
+build/test_randpool: ctest/test_randpool.c csrc/randpool.c csrc/randpool.h
 	@mkdir -p build
 	$(CC) -std=c99 $(OPT) -g $(WARN) -Wno-missing-prototypes -D_POSIX_C_SOURCE=200809L -Icsrc \
-	  -o $@ csrc/test_randpool.c csrc/randpool.c -lcrypto
+	  -o $@ ctest/test_randpool.c csrc/randpool.c -lcrypto
 
 # The same test with the getpid() fallback that kernels without MADV_WIPEONFORK use.
-build/test_randpool_pidcheck: csrc/test_randpool.c csrc/randpool.c csrc/randpool.h
+build/test_randpool_pidcheck: ctest/test_randpool.c csrc/randpool.c csrc/randpool.h
 	@mkdir -p build
 	$(CC) -std=c99 $(OPT) -g $(WARN) -Wno-missing-prototypes -D_POSIX_C_SOURCE=200809L -Icsrc \
-	  -DAPIV2_RANDPOOL_NO_WIPEONFORK -o $@ csrc/test_randpool.c csrc/randpool.c -lcrypto
+	  -DAPIV2_RANDPOOL_NO_WIPEONFORK -o $@ ctest/test_randpool.c csrc/randpool.c -lcrypto
 
-build/test_json_check: csrc/test_json_check.c csrc/json_check.c csrc/json_check.h
+build/test_json_check: ctest/test_json_check.c csrc/json_check.c csrc/json_check.h
 	@mkdir -p build
-	$(CC) -std=c99 $(OPT) -g $(WARN) -Icsrc -o $@ csrc/test_json_check.c csrc/json_check.c
+	$(CC) -std=c99 $(OPT) -g $(WARN) -Icsrc -o $@ ctest/test_json_check.c csrc/json_check.c
 
 # The fixtures' own independent check, and the local Auth0-like server's self-test.
 test-fixtures:
@@ -175,5 +190,8 @@ bench: build
 	bench/run
 	bench/openresty/run
 
+# Everything a build leaves: build/, and what `luarocks make` compiles in the checkout.
 clean:
 	rm -rf build
+	rm -f csrc/*.o auth0/apiv2/core.so
+	rmdir auth0/apiv2 auth0 2>/dev/null || true
