@@ -637,7 +637,7 @@
     var box = $("verdict"), jwt = $("verify-token").value, mine = ++verifyGeneration;
     box.className = "verdict";
     $("verify-hint").textContent = "";
-    if (jwt === "") { box.textContent = "Paste a token."; renderDecoded($("verify-decoded"), null); return; }
+    if (jwt === "") $("verify-hint").textContent = "Paste a token.";
     try {
       var leewayText = $("verify-leeway").value.trim(), nowText = $("verify-now").value.trim();
       var leeway = leewayText === "" ? 0 : Number(leewayText);

@@ -6,7 +6,7 @@ return [=[
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'sha256-RVyT18m9oCbYgQAb+Kg3WMGSfC5r7uNNU2YMQvsIb64='; style-src 'sha256-md+SoUXFvC+5ips515z6OdoXiAYqv2UvOBnKwGOgmJU='; connect-src 'none'; img-src 'none'; font-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; manifest-src 'none'; form-action 'none'; base-uri 'none'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'sha256-MM/zXtIe528gNnCx0nYBntISI7hKbqOt7pCk5N2f2XY='; style-src 'sha256-md+SoUXFvC+5ips515z6OdoXiAYqv2UvOBnKwGOgmJU='; connect-src 'none'; img-src 'none'; font-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; manifest-src 'none'; form-action 'none'; base-uri 'none'">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Auth0 APIv2 token generator (offline)</title>
@@ -836,7 +836,7 @@ footer { padding: 4px 16px 14px; }
     var box = $("verdict"), jwt = $("verify-token").value, mine = ++verifyGeneration;
     box.className = "verdict";
     $("verify-hint").textContent = "";
-    if (jwt === "") { box.textContent = "Paste a token."; renderDecoded($("verify-decoded"), null); return; }
+    if (jwt === "") $("verify-hint").textContent = "Paste a token.";
     try {
       var leewayText = $("verify-leeway").value.trim(), nowText = $("verify-now").value.trim();
       var leeway = leewayText === "" ? 0 : Number(leewayText);
