@@ -27,7 +27,8 @@ LUA_jit = luajit
 CORES = $(foreach v,$(LUA_VERSIONS),build/$(v)/auth0/apiv2/core.so)
 
 .PHONY: all build deps demo test test-all test-c test-fixtures lint rock bench clean fuzz fuzz-smoke \
-        test-asan test-valgrind embed-example test-embed test-openresty check docs test-fleet
+        test-asan test-valgrind embed-example test-embed test-openresty check docs test-fleet \
+        explorer test-explorer
 
 all: build
 
@@ -54,7 +55,7 @@ demo: deps build
 # Everything: lint, C unit tests, every spec on every Lua, the rock, the embedding hosts,
 # a short fuzzing run, the specs against an ASan+UBSan core and under valgrind.
 test: deps build lint docs test-c test-fixtures test-all rock test-embed test-openresty test-fleet test-hostile \
-      fuzz-smoke test-asan test-valgrind
+      fuzz-smoke test-asan test-valgrind test-explorer
 	@echo "make test: all passed"
 
 # The quick loop while working: luacheck and every spec on Lua 5.4 (no installs, no C lint, no
@@ -71,6 +72,14 @@ docs:
 	@if grep -v -e '^reading configuration from config.ld$$' -e '^output written to ' build/ldoc.log; \
 	then echo "make docs: LDoc warned (above)"; exit 1; fi
 	@echo "make docs: build/docs/index.html"
+
+# The offline token generator page (docs/explorer.md), printed by the library itself, and its
+# tests in headless chromium (about 3 minutes).
+explorer: build
+	bin/auth0-apiv2 explorer > build/explorer.html.tmp && mv build/explorer.html.tmp build/explorer.html
+
+test-explorer: explorer
+	/usr/bin/python3 spec/explorer/test_explorer.py
 
 # The gateway example inside a real nginx (2 workers) against the local Auth0-like server,
 # and auth0.apiv2.nginx from the README's nginx.conf (spec/openresty/guard).

@@ -23,6 +23,7 @@ commands:
   blacklist  list revoked tokens
   scopes     browse the scope catalog
   api        call any Management API endpoint (JSON out, --paginate)
+  explorer   print the offline token generator page (HTML): auth0-apiv2 explorer > FILE
 
   auth0-apiv2 COMMAND --help   the options of a command
   auth0-apiv2 --version        the version
@@ -115,6 +116,15 @@ Lists revoked tokens (GET /api/v2/blacklists/tokens) as AUD and JTI columns.
   --json               print [{"aud", "jti"}, ...]
 
 ]] .. TENANT_HELP
+
+HELP.explorer = [[
+usage: auth0-apiv2 explorer > explorer.html
+
+Prints the token generator page of Auth0's APIv2 explorer, offline: one HTML file with the
+scope catalog inside. Open it from disk in a browser: pick endpoints and scopes, type the API
+key and secret, and it signs the token in the browser (WebCrypto), byte for byte as
+"auth0-apiv2 sign" does; its Verify tab checks a token as "auth0-apiv2 verify" does. It makes
+no connection at all, and the secret stays in its field (never in the address or storage).]]
 
 HELP.scopes = [==[
 usage: auth0-apiv2 scopes [--endpoint "METHOD PATH"] [--entity NAME] [--search WORD]

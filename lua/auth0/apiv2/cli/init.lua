@@ -28,6 +28,7 @@ M.pretty = output.pretty
 local COMMANDS = {
     sign = true, decode = true, verify = true, revoke = true, blacklist = true, scopes = true,
     api = true,
+    explorer = true,
 }
 
 -- A command's module, with the options every command takes.
