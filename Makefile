@@ -27,7 +27,7 @@ LUA_jit = luajit
 CORES = $(foreach v,$(LUA_VERSIONS),build/$(v)/auth0/apiv2/core.so)
 
 .PHONY: all build deps demo test test-all test-c test-fixtures lint rock bench clean fuzz fuzz-smoke \
-        test-asan test-valgrind embed-example test-embed test-openresty
+        test-asan test-valgrind embed-example test-embed test-openresty test-openssl11 test-bare-debian
 
 all: build
 
@@ -161,6 +161,16 @@ test-valgrind: build
 	VALGRIND="valgrind --quiet --error-exitcode=99 --leak-check=full \
 	  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect" \
 	  scripts/run-specs 5.4
+
+# ---------------------------------------------------------------- other Debian systems (root)
+# The core's OpenSSL 1.1.1 path (HMAC_CTX) in a Debian 11 chroot made with debootstrap and cached
+# in /var/tmp/auth0-apiv2-chroots: C tests, specs on Lua 5.1, core checks on 5.3/5.4.
+test-openssl11:
+	scripts/test-openssl11
+
+# The README's `make demo` and `make test` in a bare Debian 12 chroot with only make added (long).
+test-bare-debian:
+	scripts/test-bare-debian
 
 bench: build
 	bench/run
