@@ -76,20 +76,20 @@ test-c: build/test_json_check build/test_randpool build/test_randpool_pidcheck
 	build/test_randpool
 	build/test_randpool_pidcheck
 
-build/test_randpool: csrc/test_randpool.c csrc/randpool.c csrc/randpool.h
+build/test_randpool: ctest/test_randpool.c csrc/randpool.c csrc/randpool.h
 	@mkdir -p build
 	$(CC) -std=c99 $(OPT) -g $(WARN) -Wno-missing-prototypes -D_POSIX_C_SOURCE=200809L -Icsrc \
-	  -o $@ csrc/test_randpool.c csrc/randpool.c -lcrypto
+	  -o $@ ctest/test_randpool.c csrc/randpool.c -lcrypto
 
 # The same test with the getpid() fallback that kernels without MADV_WIPEONFORK use.
-build/test_randpool_pidcheck: csrc/test_randpool.c csrc/randpool.c csrc/randpool.h
+build/test_randpool_pidcheck: ctest/test_randpool.c csrc/randpool.c csrc/randpool.h
 	@mkdir -p build
 	$(CC) -std=c99 $(OPT) -g $(WARN) -Wno-missing-prototypes -D_POSIX_C_SOURCE=200809L -Icsrc \
-	  -DAPIV2_RANDPOOL_NO_WIPEONFORK -o $@ csrc/test_randpool.c csrc/randpool.c -lcrypto
+	  -DAPIV2_RANDPOOL_NO_WIPEONFORK -o $@ ctest/test_randpool.c csrc/randpool.c -lcrypto
 
-build/test_json_check: csrc/test_json_check.c csrc/json_check.c csrc/json_check.h
+build/test_json_check: ctest/test_json_check.c csrc/json_check.c csrc/json_check.h
 	@mkdir -p build
-	$(CC) -std=c99 $(OPT) -g $(WARN) -Icsrc -o $@ csrc/test_json_check.c csrc/json_check.c
+	$(CC) -std=c99 $(OPT) -g $(WARN) -Icsrc -o $@ ctest/test_json_check.c csrc/json_check.c
 
 # The fixtures' own independent check, and the local Auth0-like server's self-test.
 test-fixtures:

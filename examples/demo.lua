@@ -1,7 +1,6 @@
 -- Signs an APIv2 token with a demo secret and shows it with its claims.
 -- Run from the checkout with `make demo`.
 local token = require "auth0.apiv2.token"
-local json = require "auth0.apiv2.json"
 
 -- A made-up secret in the form Auth0 hands out: 64 base64url characters, 48 bytes decoded.
 local DEMO_SECRET = "VV5TxRFEE7_BaTBjVAiHYvTQPE0P454LnsMxvSM80RxLX-6OmCiemWBLYYDBo3cE"
@@ -16,10 +15,11 @@ local t = token.new{
 local jwt = assert(t:sign(key))
 key:wipe()
 
-local header, claims = assert(token.decode(jwt))
+local header_json, claims_json = assert(token.decode_text(jwt))
+local _, claims = assert(token.decode(jwt))
 print("token:  " .. jwt)
-print("header: " .. json.encode(header))
-print("claims: " .. json.encode(claims))
+print("header: " .. header_json)
+print("claims: " .. claims_json)
 print(("iat:    %s UTC"):format(os.date("!%Y-%m-%d %H:%M:%S", claims.iat)))
 print(("exp:    %s UTC"):format(os.date("!%Y-%m-%d %H:%M:%S", claims.exp)))
 print("scopes: " .. table.concat(t:scope_strings(), " "))

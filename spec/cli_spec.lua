@@ -120,9 +120,13 @@ describe("auth0-apiv2", function()
             { "verify", "x.y.z", "--client-secret", h.SECRET },
             { "revoke", "--jti", "j", "--aud", h.AUD, "--secret", h.SECRET },
         }) do
-            local line = usage_error(args)
+            local line = usage_error(args)   -- also checks that stdout is empty
             assert.is_truthy(line:find("is refused: a secret on the command line is visible to "
                 .. "every user of this machine", 1, true), line)
+            -- Not the secret, nor any 8-character piece of it.
+            for i = 1, #h.SECRET - 7 do
+                assert.is_nil(line:find(h.SECRET:sub(i, i + 7), 1, true), line)
+            end
         end
     end)
 

@@ -63,7 +63,7 @@ end
 function M.error_of(f, ...)
     local ok, err = pcall(f, ...)
     assert(not ok, "expected an error")
-    return (tostring(err):gsub("^[^:]*:%d+: ", ""))
+    return require("auth0.apiv2.internal.options").without_position(err)
 end
 
 -- Runs a shell command that must succeed; returns its output.

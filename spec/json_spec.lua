@@ -1,5 +1,5 @@
 -- The deterministic JSON encoder: bytes as ECMAScript's JSON.stringify writes them.
-local json = require "auth0.apiv2.json"
+local json = require "auth0.apiv2.internal.json"
 local h = require "spec.helpers"
 
 describe("json.encode", function()

@@ -3,55 +3,23 @@
 -- requests run concurrently.
 local management = require "auth0.apiv2.management"
 local token = require "auth0.apiv2.token"
-local json = require "auth0.apiv2.json"
+local json = require "auth0.apiv2.internal.json"
 local cjson = require "cjson"
 local h = require "spec.helpers"
+local auth0 = require "spec.util.fake_auth0"
+local fake_ngx = require "spec.util.fake_ngx"
 local reply, error_of, form = h.reply, h.error_of, h.form_decode
+local fake_auth0, token_answer = auth0.tenant, auth0.token_answer
+local run_concurrently, fake_semaphore_module, in_worker =
+    fake_ngx.run_concurrently, fake_ngx.semaphore_module, fake_ngx.in_worker
 
-local DOMAIN = "tenant.auth0.com"
-local BASE = "https://" .. DOMAIN .. "/api/v2"
-local TOKEN_URL = "https://" .. DOMAIN .. "/oauth/token"
+local DOMAIN, BASE, TOKEN_URL = auth0.DOMAIN, auth0.BASE, auth0.TOKEN_URL
 local CLIENT_ID, CLIENT_SECRET = "myClientId", "s3cr3t-client-secret-XYZ"
-local ACCESS_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJteUNsaWVudElkQGNsaWVudHMifQ.c2lnbmF0dXJl"
+local ACCESS_TOKEN = auth0.ACCESS_TOKEN
 local FORBIDDEN = '{"statusCode":403,"error":"Forbidden","message":"Insufficient scope, '
     .. 'expected any of: read:users","errorCode":"insufficient_scope"}'
 local LIMITED = '{"statusCode":429,"error":"Too Many Requests","message":"Global limit has '
     .. 'been reached","errorCode":"too_many_requests"}'
-
-local function token_answer(access_token, expires_in)
-    return reply(200, cjson.encode({ access_token = access_token or ACCESS_TOKEN,
-        expires_in = expires_in or 86400, scope = "read:users", token_type = "Bearer" }),
-        { ["content-type"] = "application/json" })
-end
-
-local function is_token_request(req)
-    return req.url == TOKEN_URL or req.url:find("/oauth/token$") ~= nil
-end
-
--- A transport playing Auth0: /oauth/token answers with `opts.token` (default a token), the
--- API with `opts.api` (a response or a function), each in turn when given as a list.
-local function fake_auth0(opts)
-    opts = opts or {}
-    local log = { requests = {}, token_requests = {}, api_requests = {} }
-    local function pick(list, n)
-        if type(list) ~= "table" or list.status then return list end
-        return list[math.min(n, #list)]
-    end
-    function log.transport(req)
-        log.requests[#log.requests + 1] = req
-        local answer
-        if is_token_request(req) then
-            log.token_requests[#log.token_requests + 1] = req
-            answer = pick(opts.token or token_answer(), #log.token_requests)
-        else
-            log.api_requests[#log.api_requests + 1] = req
-            answer = pick(opts.api or reply(200, '{"user_id":"auth0|123"}'), #log.api_requests)
-        end
-        if type(answer) == "function" then return answer(req) end
-        return answer
-    end
-    return log
-end
 
 -- A client credentials client on a fake transport, recording its sleeps instead of sleeping.
 local function client(log, opts)
@@ -515,75 +483,6 @@ describe("mgmt:blacklist", function()
 end)
 
 ---------------------------------------------------------------- one nginx worker (a fake ngx)
-
--- Runs each function in its own coroutine, resuming them in turn until all have finished
--- (or `max_rounds` rounds have passed); returns their results and the coroutines.
-local function run_concurrently(fns, max_rounds)
-    local cos, results = {}, {}
-    for i, f in ipairs(fns) do cos[i] = coroutine.create(f) end
-    for _ = 1, max_rounds or 10000 do
-        local running = false
-        for i, co in ipairs(cos) do
-            if coroutine.status(co) == "suspended" then
-                local ok, a, b = coroutine.resume(co)
-                assert(ok, a)
-                if coroutine.status(co) == "dead" then
-                    results[i] = { a, b }
-                else
-                    running = true
-                end
-            end
-        end
-        if not running then return results, cos end
-    end
-    return results, cos
-end
-
--- A fake ngx.semaphore whose wait yields until a post, recording what happened.
-local function fake_semaphore_module()
-    local module = { made = 0, waits = 0, posts = 0 }
-    function module.new(n)
-        module.made = module.made + 1
-        local sema = { resources = n }
-        function sema.wait(self, timeout)
-            assert.is_true(timeout > 0)
-            module.waits = module.waits + 1
-            while self.resources <= 0 do coroutine.yield() end
-            self.resources = self.resources - 1
-            return true
-        end
-        function sema.post(self, k)
-            module.posts = module.posts + (k or 1)
-            self.resources = self.resources + (k or 1)
-        end
-        return sema
-    end
-    return module
-end
-
--- Installs a fake ngx (and, optionally, ngx.semaphore) while f runs.
-local function in_worker(opts, f)
-    local slept = {}
-    local ngx = {
-        get_phase = function()
-            if type(opts.phase) == "function" then return opts.phase() end
-            return opts.phase or "content"
-        end,
-        socket = {},
-        sleep = function(s)
-            slept[#slept + 1] = s
-            coroutine.yield()
-        end,
-        now = function() return opts.now and opts.now() or h.NOW end,
-        time = function() return opts.now and opts.now() or h.NOW end,
-    }
-    rawset(_G, "ngx", ngx)
-    package.loaded["ngx.semaphore"] = opts.semaphore
-    local ok, err = pcall(f, slept)
-    rawset(_G, "ngx", nil)
-    package.loaded["ngx.semaphore"] = nil
-    assert(ok, err)
-end
 
 -- A transport whose /oauth/token answer takes a few yields, like a cosocket waiting.
 local function slow_auth0(opts)

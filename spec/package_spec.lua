@@ -37,10 +37,8 @@ describe("the rockspec", function()
         local sources = {}
         for _, s in ipairs(spec.build.modules["auth0.apiv2.core"].sources) do sources[s] = true end
         local out = assert(h.run("ls csrc/*.c"))
-        for path in out:gmatch("[^\n]+") do
-            if not path:match("^csrc/test_") then
-                assert.is_true(sources[path], path .. " is not in the core's sources")
-            end
+        for path in out:gmatch("[^\n]+") do   -- the C tests live in ctest/
+            assert.is_true(sources[path], path .. " is not in the core's sources")
         end
     end)
 end)
@@ -51,5 +49,32 @@ describe("the version", function()
         local core = require "auth0.apiv2.core"
         assert.are.equal(apiv2._VERSION, core._VERSION)
         assert.is_truthy(h.read("CHANGELOG.md"):find("## " .. apiv2._VERSION, 1, true))
+    end)
+end)
+
+describe("the C core", function()
+    it("is loaded through auth0.apiv2.internal.core, which refuses a core of another release",
+        function()
+        local loaded = package.loaded
+        local saved_core, saved_loader = loaded["auth0.apiv2.core"], loaded["auth0.apiv2.internal.core"]
+        loaded["auth0.apiv2.core"] = { _VERSION = "0.0.0" }
+        loaded["auth0.apiv2.internal.core"] = nil
+        local ok, err = pcall(require, "auth0.apiv2.internal.core")
+        loaded["auth0.apiv2.core"], loaded["auth0.apiv2.internal.core"] = saved_core, saved_loader
+        assert.is_false(ok)
+        assert.are.equal("auth0.apiv2 " .. require("auth0.apiv2")._VERSION
+            .. " found auth0.apiv2.core 0.0.0: reinstall the rock", err)
+    end)
+
+    it("is required by no Lua file but auth0.apiv2.internal.core", function()
+        local out = assert(h.run("grep -rlE 'auth0[.]apiv2[.]core[\"'\"'\"']' lua bin examples bench "
+            .. "--include='*.lua' --include=auth0-apiv2 | sort"))
+        assert.are.equal("lua/auth0/apiv2/internal/core.lua\n", out)
+    end)
+
+    it("and the private helpers are required by nothing outside the library", function()
+        local out = h.run("grep -rlE 'auth0[.]apiv2[.]internal' bin examples bench "
+            .. "--include='*.lua' --include=auth0-apiv2")
+        assert.are.equal("", out)
     end)
 end)

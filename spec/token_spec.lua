@@ -333,3 +333,72 @@ describe("token.key", function()
         assert.are.equal("auth0.apiv2.token (aud A, 1 scopes)", tostring(t))
     end)
 end)
+
+describe("token.decode_text", function()
+    it("gives the header and claims as the token's own JSON text, without a signature check",
+        function()
+        local jwt = token.new{ aud = "A", scopes = { "read:users" }, iat = 1, jti = "j" }
+            :sign(h.SECRET)
+        local header_json, claims_json = token.decode_text(jwt)
+        assert.are.equal('{"typ":"JWT","alg":"HS256"}', header_json)
+        assert.are.equal('{"iat":1,"scopes":{"users":{"actions":["read"]}},"jti":"j","aud":"A"}',
+            claims_json)
+    end)
+
+    it("refuses what token.decode refuses, with the same reason", function()
+        for _, bad in ipairs({ "a.b", "e30.e30.", "eyJ9.e30.c2ln", string.rep("a", 9000) }) do
+            local _, reason = token.decode(bad)
+            local text, text_reason = token.decode_text(bad)
+            assert.is_nil(text)
+            assert.are.equal(reason, text_reason)
+        end
+        assert.are.equal("token.decode_text: token must be a string, got nil",
+            h.error_of(token.decode_text, nil))
+    end)
+end)
+
+describe("token.scopes_of", function()
+    it("reads the scopes object and the flat scope string, without duplicates", function()
+        assert.are.same({ "read:clients", "read:users", "update:users", "read:logs" },
+            token.scopes_of{
+                scopes = { users = { actions = { "read", "update" } },
+                           clients = { actions = { "read" } } },
+                scope = "read:users read:logs",
+            })
+        assert.are.same({}, token.scopes_of{ scopes = { users = "read" }, scope = 42 })
+        assert.are.equal("token.scopes_of: claims must be a table",
+            h.error_of(token.scopes_of, "x"))
+    end)
+
+    it("agrees with token.has_scope on every scope it lists, and on a tab-separated word",
+        function()
+        local claims = { scopes = { users = { actions = { "read" } } },
+            scope = "read:logs\tread:clients" }
+        for _, s in ipairs(token.scopes_of(claims)) do
+            assert.is_true(token.has_scope(claims, s), s)
+        end
+        assert.is_false(token.has_scope(claims, "read:clients"))
+        assert.are.same({ "read:users", "read:logs\tread:clients" }, token.scopes_of(claims))
+    end)
+end)
+
+describe("token.bearer", function()
+    it("takes the token out of an Authorization header, the scheme in any letter case", function()
+        assert.are.equal("abc.def.ghi", token.bearer("Bearer abc.def.ghi"))
+        assert.are.equal("abc.def.ghi", token.bearer("bEaReR   abc.def.ghi  "))
+        assert.are.equal("dG9rZW4=", token.bearer("Bearer dG9rZW4="))
+    end)
+
+    it("says no bearer token for none or another scheme, malformed for a bad token", function()
+        for _, v in ipairs({ false, "Basic dXNlcjpwYXNz", "Bearer", "Bearerabc" }) do
+            local jwt, reason = token.bearer(v or nil)
+            assert.is_nil(jwt)
+            assert.are.equal("no bearer token", reason)
+        end
+        for _, v in ipairs({ "Bearer ", "Bearer a b", "Bearer a\"b", "Bearer a=b" }) do
+            local jwt, reason = token.bearer(v)
+            assert.is_nil(jwt)
+            assert.are.equal("malformed bearer token", reason)
+        end
+    end)
+end)

@@ -1,6 +1,6 @@
 -- token.verify, token.decode and token.has_scope against the shared vectors and other libraries.
 local token = require "auth0.apiv2.token"
-local json = require "auth0.apiv2.json"
+local json = require "auth0.apiv2.internal.json"
 local h = require "spec.helpers"
 
 -- The vectors' reason vocabulary -> this library's reason strings.

@@ -9,7 +9,7 @@ local API_KEY = "DEMOapiKEY0123456789abcdefghijkl"
 local LIFETIME = 3600
 
 -- Checks the token and returns aud, jti and exp - iat, or nil and a reason. Without
--- lua-cjson in the binary, auth0.apiv2.json decodes with its pure-Lua decoder.
+-- lua-cjson in the binary, the library decodes JSON with its pure-Lua decoder.
 local function check(jwt, key)
     local claims, err = token.verify(jwt, key, { audience = API_KEY })
     if not claims then return nil, err end

@@ -18,8 +18,7 @@ local M = {}
 
 local type, pairs, ipairs, next = type, pairs, ipairs, next
 local concat, sort = table.concat, table.sort
-local match = string.match
-local verify, has_scope = token.verify, token.has_scope
+local verify, has_scope, scopes_of = token.verify, token.has_scope, token.scopes_of
 
 M.REALM = "api"
 
@@ -43,22 +42,6 @@ local function deny(status, code, description, scope)
     return ngx.exit(ngx.HTTP_OK)
 end
 
--- The scopes a token grants, as sorted "action:entity" strings (the classic `scopes` object).
-local function granted(claims)
-    local out = {}
-    if type(claims.scopes) ~= "table" then return out end
-    for entity, grant in pairs(claims.scopes) do
-        local actions = type(grant) == "table" and grant.actions
-        if type(entity) == "string" and type(actions) == "table" then
-            for _, action in ipairs(actions) do
-                if type(action) == "string" then out[#out + 1] = action .. ":" .. entity end
-            end
-        end
-    end
-    sort(out)
-    return out
-end
-
 -- The scopes this request needs: the list itself, or the list of its method.
 local function required_scopes(spec)
     if spec[1] ~= nil or next(spec) == nil then return spec end
@@ -78,16 +61,12 @@ function M.check(spec)
         ngx.header["Allow"] = concat(allowed, ", ")
         return deny(405, "method_not_allowed", "this method is not allowed here")
     end
-    local authorization = ngx.var.http_authorization
-    if not authorization then
-        return deny(401, nil, "a bearer token is required")
-    end
-    local jwt = match(authorization, "^[Bb][Ee][Aa][Rr][Ee][Rr] +([%w%-._~+/]+=*) *$")
+    local jwt, problem = token.bearer(ngx.var.http_authorization)
     if not jwt then
-        if match(authorization, "^[Bb][Ee][Aa][Rr][Ee][Rr] ") then
-            return deny(401, "invalid_token", "malformed bearer token")
+        if problem == "malformed bearer token" then
+            return deny(401, "invalid_token", problem)
         end
-        return deny(401, nil, "a bearer token is required")   -- another scheme (Basic, ...)
+        return deny(401, nil, "a bearer token is required")   -- none, or another scheme (Basic)
     end
     -- Scopes are checked after verify, so a revoked token is a 401 whatever its scopes.
     local claims, reason = verify(jwt, gateway.key(), {
@@ -110,7 +89,7 @@ function M.check(spec)
     -- Set (or cleared) whatever the client sent under these names.
     ngx.req.set_header("X-Auth0-Aud", gateway.aud())
     ngx.req.set_header("X-Auth0-Jti", type(claims.jti) == "string" and claims.jti or nil)
-    ngx.req.set_header("X-Auth0-Scopes", concat(granted(claims), " "))
+    ngx.req.set_header("X-Auth0-Scopes", concat(scopes_of(claims), " "))
     return claims
 end
 

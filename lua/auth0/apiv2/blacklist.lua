@@ -3,19 +3,25 @@
 -- (status, error_code, message, ...) that `tostring` makes readable. The bearer token never
 -- appears in an error or in `tostring(bl)`.
 local token = require "auth0.apiv2.token"
-local core = require "auth0.apiv2.core"
-local json = require "auth0.apiv2.json"
-local retry = require "auth0.apiv2.retry"
-local http = require "auth0.apiv2.http"
-local options = require "auth0.apiv2.options"
+local json = require "auth0.apiv2.internal.json"
+local url = require "auth0.apiv2.internal.http.url"
+local keys = require "auth0.apiv2.internal.key"
+local retry = require "auth0.apiv2.internal.retry"
+local errors = require "auth0.apiv2.internal.errors"
+local connection = require "auth0.apiv2.internal.connection"
+local bearer = require "auth0.apiv2.internal.bearer"
+local call = require "auth0.apiv2.internal.call"
+local options = require "auth0.apiv2.internal.options"
 
 local M = {}
 
 local type, ipairs, error, setmetatable = type, ipairs, error, setmetatable
 local find, match = string.find, string.match
 
-M.DEFAULT_TIMEOUT = retry.DEFAULT_TIMEOUT        -- ms, for each of connect, send and read
-M.DEFAULT_MAX_WAIT = retry.DEFAULT_MAX_WAIT_MS   -- ms, the longest single wait before a retry
+M.DEFAULT_TIMEOUT_MS = connection.DEFAULT_TIMEOUT_MS    -- for each of connect, send and read
+M.DEFAULT_MAX_WAIT_MS = connection.DEFAULT_MAX_WAIT_MS  -- the longest single wait before a retry
+-- The names of 0.1.0, also in milliseconds.
+M.DEFAULT_TIMEOUT, M.DEFAULT_MAX_WAIT = M.DEFAULT_TIMEOUT_MS, M.DEFAULT_MAX_WAIT_MS
 M.DEFAULT_RETRIES = retry.DEFAULT_RETRIES
 M.TOKEN_LIFETIME = 300           -- s, of the tokens minted in key + aud mode
 local PATH = "/blacklists/tokens"
@@ -32,8 +38,8 @@ local LIST_OPTIONS = { aud = true }
 -- unavailable, invalid_response, missing_jti, malformed_token, sign_failed, no_token), `error`,
 -- `message`, `attempts`, and from the rate-limit headers `retry_after`, `reset` (UNIX
 -- seconds), `limit`, `remaining`.
-M.Error = retry.Error
-local new_error, excerpt = retry.new_error, retry.excerpt
+M.Error = errors.Error
+local new_error, excerpt = errors.new_error, errors.excerpt
 
 ---------------------------------------------------------------- construction
 
@@ -56,7 +62,7 @@ function M.new(opts)
     if opts.aud ~= nil and (type(opts.aud) ~= "string" or opts.aud == "") then
         error("blacklist.new: aud must be a non-empty string", 2)
     end
-    local conn = retry.connection("blacklist.new", opts)
+    local conn = connection.new("blacklist.new", opts)
     local kind
     if opts.token ~= nil then
         if opts.key ~= nil or opts.aud ~= nil then
@@ -64,20 +70,21 @@ function M.new(opts)
         end
         if type(opts.token) == "function" then
             kind, conn.bearer = "token function", opts.token
-        elseif type(opts.token) == "string" and match(opts.token, retry.BEARER_CHARS) then
+        elseif type(opts.token) == "string" and match(opts.token, bearer.BEARER_CHARS) then
             -- A closure, so dumping the object (inspect, json) shows no credential.
-            kind, conn.bearer = "bearer token", retry.fixed_bearer(opts.token)
+            kind, conn.bearer = "bearer token", bearer.fixed(opts.token)
         else
             error("blacklist.new: token must be a bearer token (a compact JWT)", 2)
         end
     elseif opts.key ~= nil then
-        if not core.is_key(opts.key) then
+        if not keys.is_key(opts.key) then
             error("blacklist.new: key must be a key object from token.key", 2)
         end
         if opts.aud == nil then error("blacklist.new: key needs aud (the tenant's API key)", 2) end
         kind = "minted tokens"
-        conn.bearer = retry.minted_bearer(conn, opts.key, { aud = opts.aud,
-            scopes = { "blacklist:tokens" }, lifetime = M.TOKEN_LIFETIME })
+        local template = token.new{ aud = opts.aud, scopes = { "blacklist:tokens" },
+            lifetime = M.TOKEN_LIFETIME }
+        conn.bearer = bearer.minted(conn, opts.key, template, M.TOKEN_LIFETIME)
     else
         error("blacklist.new: token (or key and aud) is required", 2)
     end
@@ -91,32 +98,32 @@ end
 ---------------------------------------------------------------- requests
 
 -- The (jti, aud) pair to revoke, from a token (decoded, not verified) or a table.
-local function revocation_of(op, what)
+local function revocation_of(fname, what)
     local jti, aud
     if type(what) == "string" then
         local header, claims = token.decode(what)
         if not header then
-            return nil, new_error{ op = op, error_code = "malformed_token",
+            return nil, new_error{ op = fname, error_code = "malformed_token",
                 message = "cannot read the token: " .. claims }
         end
         jti, aud = claims.jti, claims.aud
         if (jti ~= nil and type(jti) ~= "string") or (aud ~= nil and type(aud) ~= "string") then
-            return nil, new_error{ op = op, error_code = "malformed_token",
+            return nil, new_error{ op = fname, error_code = "malformed_token",
                 message = "the token's jti and aud must be strings" }
         end
     elseif type(what) == "table" then
         jti, aud = what.jti, what.aud
         if jti ~= nil and type(jti) ~= "string" then
-            error(op .. ": jti must be a string", 3)
+            error(fname .. ": jti must be a string", 3)
         end
         if aud ~= nil and type(aud) ~= "string" then
-            error(op .. ": aud must be a string", 3)
+            error(fname .. ": aud must be a string", 3)
         end
     else
-        error(op .. ": expected a token or a table with jti and aud, got " .. type(what), 3)
+        error(fname .. ": expected a token or a table with jti and aud, got " .. type(what), 3)
     end
     if jti == nil or jti == "" then
-        return nil, new_error{ op = op, error_code = "missing_jti",
+        return nil, new_error{ op = fname, error_code = "missing_jti",
             message = "the token has no jti, so it cannot be revoked" }
     end
     return { jti = jti, aud = aud ~= "" and aud or nil }
@@ -131,13 +138,13 @@ end
 -- @return[2] the error value
 -- @raise when `what` is neither a string nor a table, or jti/aud are not strings
 function Blacklist:revoke(what)
-    local op = "blacklist.revoke"
-    local pair, perr = revocation_of(op, what)
+    local fname = "blacklist.revoke"
+    local pair, perr = revocation_of(fname, what)
     if not pair then return nil, perr end
     local body, jerr = json.encode(pair, "request")
-    if not body then error(op .. ": " .. jerr, 2) end
+    if not body then error(fname .. ": " .. jerr, 2) end
     -- Revoking twice is harmless: a 5xx may be retried although this is a POST.
-    local response, err = retry.call(op, self.conn, "POST", PATH, body, true)
+    local response, err = call.call(fname, self.conn, "POST", PATH, body, true)
     if not response then return nil, err end
     return true
 end
@@ -149,13 +156,13 @@ end
 -- @return[2] the error value
 -- @raise on an unknown option or a non-string aud
 function Blacklist:list(opts)
-    local op = "blacklist.list"
-    opts = opts == nil and {} or options.check(op, opts, LIST_OPTIONS, 2)
+    local fname = "blacklist.list"
+    opts = opts == nil and {} or options.check(fname, opts, LIST_OPTIONS, 2)
     if opts.aud ~= nil and (type(opts.aud) ~= "string" or opts.aud == "") then
-        error(op .. ": aud must be a non-empty string", 2)
+        error(fname .. ": aud must be a non-empty string", 2)
     end
-    local path = PATH .. (opts.aud and ("?aud=" .. http.escape(opts.aud)) or "")
-    local response, err = retry.call(op, self.conn, "GET", path)
+    local path = PATH .. (opts.aud and ("?aud=" .. url.escape(opts.aud)) or "")
+    local response, err = call.call(fname, self.conn, "GET", path)
     if not response then return nil, err end
     local decoded = json.decode(response.body)
     local list = {}
@@ -171,9 +178,9 @@ function Blacklist:list(opts)
         decoded = nil
     end
     if not decoded then
-        return nil, new_error{ op = op, status = response.status, error_code = "invalid_response",
-            message = "expected a JSON array of {aud, jti}, got " .. (excerpt(response.body)
-            or "an empty body") }
+        return nil, new_error{ op = fname, status = response.status,
+            error_code = "invalid_response", message = "expected a JSON array of {aud, jti}, got "
+            .. (excerpt(response.body) or "an empty body") }
     end
     return list
 end

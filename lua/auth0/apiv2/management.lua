@@ -4,33 +4,41 @@
 -- (a self-signed APIv2 token, as tenants made before 2017 use), or from the caller. Failures
 -- are values: `nil, err` with `err` a table (status, error_code, message, ...) that `tostring`
 -- makes readable; no secret or token ever appears in one, nor in `tostring(mgmt)`.
-local core = require "auth0.apiv2.core"
-local json = require "auth0.apiv2.json"
-local http = require "auth0.apiv2.http"
-local options = require "auth0.apiv2.options"
-local retry = require "auth0.apiv2.retry"
+local token = require "auth0.apiv2.token"
+local json = require "auth0.apiv2.internal.json"
+local url = require "auth0.apiv2.internal.http.url"
+local options = require "auth0.apiv2.internal.options"
+local keys = require "auth0.apiv2.internal.key"
+local retry = require "auth0.apiv2.internal.retry"
+local errors = require "auth0.apiv2.internal.errors"
+local connection = require "auth0.apiv2.internal.connection"
+local bearer = require "auth0.apiv2.internal.bearer"
+local call = require "auth0.apiv2.internal.call"
+local credentials = require "auth0.apiv2.internal.credentials"
 local scopes = require "auth0.apiv2.scopes"
 local blacklist = require "auth0.apiv2.blacklist"
 
 local M = {}
 
-local type, pairs, ipairs, tostring, tonumber, error, setmetatable, pcall, require =
-    type, pairs, ipairs, tostring, tonumber, error, setmetatable, pcall, require
-local find, format, gsub, gmatch, lower, match, sub, upper = string.find, string.format,
-    string.gsub, string.gmatch, string.lower, string.match, string.sub, string.upper
+local type, pairs, ipairs, tostring, error, setmetatable, pcall =
+    type, pairs, ipairs, tostring, error, setmetatable, pcall
+local find, format, gsub, gmatch, match, sub, upper = string.find, string.format,
+    string.gsub, string.gmatch, string.match, string.sub, string.upper
 local concat, sort = table.concat, table.sort
 local floor, huge = math.floor, math.huge
-local escape, new_error, excerpt = http.escape, retry.new_error, retry.excerpt
+local escape, new_error, excerpt = url.escape, errors.new_error, errors.excerpt
 local bytes_less = json.bytes_less
 
-M.DEFAULT_TIMEOUT = retry.DEFAULT_TIMEOUT        -- ms, for each of connect, send and read
-M.DEFAULT_MAX_WAIT = retry.DEFAULT_MAX_WAIT_MS   -- ms, the longest single wait before a retry
+M.DEFAULT_TIMEOUT_MS = connection.DEFAULT_TIMEOUT_MS    -- for each of connect, send and read
+M.DEFAULT_MAX_WAIT_MS = connection.DEFAULT_MAX_WAIT_MS  -- the longest single wait before a retry
+-- The names of 0.1.0, also in milliseconds.
+M.DEFAULT_TIMEOUT, M.DEFAULT_MAX_WAIT = M.DEFAULT_TIMEOUT_MS, M.DEFAULT_MAX_WAIT_MS
 M.DEFAULT_RETRIES = retry.DEFAULT_RETRIES
-M.RENEW_BEFORE = 10       -- s: a client credentials token is replaced this long before it expires
+M.RENEW_BEFORE = credentials.RENEW_BEFORE_S  -- s: a client credentials token is replaced
+                                             -- this long before it expires
 M.TOKEN_LIFETIME = 300    -- s, of the tokens minted in key + aud + scopes mode
-M.POLL_INTERVAL = 0.01    -- s between looks at a pending token request, without ngx.semaphore
+M.POLL_INTERVAL = credentials.POLL_INTERVAL_S  -- s between looks at a pending token request
 local MAX_EXACT = 2 ^ 53  -- numbers below this are written as integers in paths and queries
-local TOKEN_OP = "management.token"   -- replaced by the caller's op in the error it returns
 
 local NEW_OPTIONS = {
     domain = true, base_url = true, client_id = true, client_secret = true, key = true,
@@ -39,121 +47,6 @@ local NEW_OPTIONS = {
 }
 -- What mgmt:blacklist() passes on to blacklist.new.
 local SHARED_OPTIONS = { "timeout", "retries", "max_wait", "ca_file", "transport", "sleep", "now" }
-
----------------------------------------------------------------- client credentials
-
--- A semaphore of lua-resty-core inside nginx (nil elsewhere, or without it).
-local function new_semaphore()
-    local ok, semaphore = pcall(require, "ngx.semaphore")
-    if ok and type(semaphore) == "table" and type(semaphore.new) == "function" then
-        return semaphore.new(0)
-    end
-    return nil
-end
-
--- The access token and when to replace it, from /oauth/token's answer, or nil and an error.
-local function read_token_answer(response, started)
-    local answer = json.decode(response.body)
-    local problem, expires_in
-    if type(answer) ~= "table" or not find(response.body, "^%s*{") then
-        problem = "is not a JSON object"
-    elseif type(answer.access_token) ~= "string"
-        or not match(answer.access_token, retry.BEARER_CHARS) then
-        problem = "has no usable access_token"
-    elseif answer.token_type ~= nil and (type(answer.token_type) ~= "string"
-        or lower(answer.token_type) ~= "bearer") then
-        problem = "has a token_type other than Bearer"
-    else
-        local value = answer.expires_in
-        expires_in = (type(value) == "number" or (type(value) == "string"
-            and match(value, "^%d+$"))) and tonumber(value)
-        if not expires_in or expires_in <= 0 or expires_in == huge then
-            problem = "has no valid expires_in"
-        end
-    end
-    if problem then     -- never an excerpt here: the body may hold a token
-        return nil, new_error{ op = TOKEN_OP, stage = "token", status = response.status,
-            error_code = "invalid_response", message = "the answer of /oauth/token " .. problem }
-    end
-    return answer.access_token, started + expires_in - M.RENEW_BEFORE
-end
-
--- The token source of the client credentials grant: a function returning the token, or nil
--- and an error table. It keeps the token until RENEW_BEFORE seconds before it expires. While
--- one call is fetching a token, other calls (other requests of the same nginx worker, or
--- coroutines of a yielding transport) wait for its result instead of sending their own:
--- on ngx.semaphore when there is one, else by sleeping POLL_INTERVAL at a time. A fetch
--- whose caller died (an aborted nginx request) is given up after the longest a request can
--- take, and the next call starts a new one.
-local function client_credentials(conn, token_url, audience, client_id, client_secret)
-    local cached, renew_at      -- the token, and when to fetch the next one
-    local flight                -- the pending fetch: { deadline, done, token, err, sema, waiters }
-    local longest = retry.longest(conn)
-    local secrets = { { client_secret, "[secret]" } }
-
-    local function fetch()
-        local started = conn.now()
-        local response, err = retry.send(TOKEN_OP, conn, {
-            method = "POST", url = token_url,
-            idempotent = true,   -- asking for a token again after a 5xx does no harm
-            headers = { ["Content-Type"] = "application/x-www-form-urlencoded",
-                Accept = "application/json" },
-            body = "grant_type=client_credentials&client_id=" .. escape(client_id)
-                .. "&client_secret=" .. escape(client_secret) .. "&audience=" .. escape(audience),
-        }, secrets)
-        if not response then
-            err.stage = "token"
-            return nil, err
-        end
-        return read_token_answer(response, started)
-    end
-
-    local function wait(f)
-        local in_nginx, usable = http.in_nginx()
-        if in_nginx and not usable then
-            return nil, { stage = "token", error_code = "unavailable", message = "another "
-                .. "request is getting the token, and this nginx phase cannot wait for it" }
-        end
-        if in_nginx and f.sema == nil then f.sema = new_semaphore() or false end
-        if f.sema then
-            f.waiters = f.waiters + 1
-            local remaining = f.deadline - conn.now()
-            f.sema:wait(remaining > 0 and remaining or M.POLL_INTERVAL)
-        else
-            local waited = 0
-            while not f.done and waited < longest do
-                conn.policy.sleep(M.POLL_INTERVAL)
-                waited = waited + M.POLL_INTERVAL
-            end
-        end
-        if f.done then
-            if f.token then return f.token end
-            return nil, f.err
-        end
-        return nil, { stage = "token", error_code = "timeout", message = "gave up waiting for "
-            .. "the token another request is getting" }
-    end
-
-    return function()
-        local t = conn.now()
-        if cached and t < renew_at then return cached end
-        local f = flight
-        if f and not f.done and t < f.deadline then return wait(f) end
-        f = { deadline = t + longest, waiters = 0 }
-        flight = f
-        local jwt, renew_or_err = fetch()
-        f.done = true
-        if jwt then
-            cached, renew_at, f.token = jwt, renew_or_err, jwt
-        else
-            f.err = renew_or_err
-        end
-        if flight == f then flight = nil end
-        if f.sema and f.waiters > 0 then f.sema:post(f.waiters) end
-        if jwt then return jwt end
-        return nil, f.err
-    end
-end
 
 ---------------------------------------------------------------- construction
 
@@ -202,7 +95,7 @@ end
 function M.new(opts)
     options.check("management.new", opts, NEW_OPTIONS, 2)
     local kind = credentials_kind(opts)
-    local conn = retry.connection("management.new", opts)
+    local conn = connection.new("management.new", opts)
     if kind == "client credentials" then
         check_string("client_id", opts.client_id)
         check_string("client_secret", opts.client_secret)
@@ -218,26 +111,26 @@ function M.new(opts)
                     .. "(/oauth/token is beside it)", 2)
             end
         end
-        conn.bearer = client_credentials(conn, root .. "/oauth/token",
+        conn.bearer = credentials.source(conn, root .. "/oauth/token",
             "https://" .. opts.domain .. "/api/v2/", opts.client_id, opts.client_secret)
     elseif kind == "minted tokens" then
-        if not core.is_key(opts.key) then
+        if not keys.is_key(opts.key) then
             error("management.new: key must be a key object from token.key", 2)
         end
         check_string("aud", opts.aud)
         if type(opts.scopes) ~= "table" then
             error("management.new: scopes must be a table, e.g. { \"read:users\" }", 2)
         end
-        local ok, source = pcall(retry.minted_bearer, conn, opts.key,
+        local ok, template = pcall(token.new,
             { aud = opts.aud, scopes = opts.scopes, lifetime = M.TOKEN_LIFETIME })
         if not ok then
-            error("management.new: " .. gsub(tostring(source), "^[^:]*:%d+: ", ""), 2)
+            error("management.new: " .. options.without_position(template), 2)
         end
-        conn.bearer = source
+        conn.bearer = bearer.minted(conn, opts.key, template, M.TOKEN_LIFETIME)
     elseif type(opts.token) == "function" then
         kind, conn.bearer = "token function", opts.token
-    elseif type(opts.token) == "string" and match(opts.token, retry.BEARER_CHARS) then
-        conn.bearer = retry.fixed_bearer(opts.token)   -- a closure: not in a field
+    elseif type(opts.token) == "string" and match(opts.token, bearer.BEARER_CHARS) then
+        conn.bearer = bearer.fixed(opts.token)   -- a closure: not in a field
     else
         error("management.new: token must be a bearer token (a compact JWT) or a function", 2)
     end
@@ -268,16 +161,16 @@ local function number_text(value)
 end
 
 -- The path with its {name} placeholders replaced by the URL-encoded parameters.
-local function expand(op, template, params)
+local function expand(fname, template, params)
     if type(template) ~= "string" or sub(template, 1, 1) ~= "/" or find(template, "[%s%c?#]") then
-        error(op .. ": path must be a string starting with /, without query, e.g. "
+        error(fname .. ": path must be a string starting with /, without query, e.g. "
             .. "/users/{id}", 3)
     end
     if find(gsub(template, "{[%w_]+}", ""), "[{}]") then
-        error(op .. ": path has a malformed placeholder (expected {name})", 3)
+        error(fname .. ": path has a malformed placeholder (expected {name})", 3)
     end
     if params ~= nil and type(params) ~= "table" then
-        error(op .. ": path parameters must be a table", 3)
+        error(fname .. ": path parameters must be a table", 3)
     end
     params = params or {}
     local values = {}
@@ -285,41 +178,41 @@ local function expand(op, template, params)
         local value = params[name]
         if type(value) == "number" then value = number_text(value) or false end
         if type(value) ~= "string" then
-            error(op .. ": path parameter '" .. name .. "' must be a string or a finite number"
+            error(fname .. ": path parameter '" .. name .. "' must be a string or a finite number"
                 .. (value == nil and " (it is missing)" or ""), 3)
         end
         if unsafe_segment(value) then
-            return nil, new_error{ op = op, error_code = "invalid_parameter", message = "path "
+            return nil, new_error{ op = fname, error_code = "invalid_parameter", message = "path "
                 .. "parameter '" .. name .. "' is empty, . or .., which would change the path" }
         end
         values[name] = escape(value)
     end
     for name in pairs(params) do
         if values[name] == nil then
-            error(op .. ": unknown path parameter '" .. tostring(name) .. "'", 3)
+            error(fname .. ": unknown path parameter '" .. tostring(name) .. "'", 3)
         end
     end
     return (gsub(template, "{([%w_]+)}", values))
 end
 
-local function query_value(op, name, value)
+local function query_value(fname, name, value)
     local t = type(value)
     if t == "string" then return value end
     if t == "boolean" then return value and "true" or "false" end
     local text = t == "number" and number_text(value)
     if text then return text end
-    error(op .. ": query." .. name .. " must be a string, a finite number, a boolean or a list "
+    error(fname .. ": query." .. name .. " must be a string, a finite number, a boolean or a list "
         .. "of them", 4)
 end
 
 -- "?a=1&b=x%20y" from { a = 1, b = "x y" }, names in byte order; a list repeats the name.
-local function query_string(op, query)
+local function query_string(fname, query)
     if query == nil then return "" end
-    if type(query) ~= "table" then error(op .. ": query must be a table", 3) end
+    if type(query) ~= "table" then error(fname .. ": query must be a table", 3) end
     local names = {}
     for name in pairs(query) do
         if type(name) ~= "string" or name == "" then
-            error(op .. ": query names must be non-empty strings", 3)
+            error(fname .. ": query names must be non-empty strings", 3)
         end
         names[#names + 1] = name
     end
@@ -329,7 +222,7 @@ local function query_string(op, query)
         local value = query[name]
         local list = type(value) == "table" and value or { value }
         for _, item in ipairs(list) do
-            parts[#parts + 1] = escape(name) .. "=" .. escape(query_value(op, name, item))
+            parts[#parts + 1] = escape(name) .. "=" .. escape(query_value(fname, name, item))
         end
     end
     return #parts > 0 and ("?" .. concat(parts, "&")) or ""
@@ -362,23 +255,23 @@ end
 --   current_user scopes left out)
 -- @raise on a malformed method, path, parameter, body or query
 function Management:request(method, path, params, body, query)
-    local op = "management.request"
+    local fname = "management.request"
     if type(method) ~= "string" or not match(method, "^%a+$") then
-        error(op .. ": method must be an HTTP method such as \"GET\"", 2)
+        error(fname .. ": method must be an HTTP method such as \"GET\"", 2)
     end
     method = upper(method)
-    local target, perr = expand(op, path, params)
+    local target, perr = expand(fname, path, params)
     if not target then return nil, perr end
-    target = target .. query_string(op, query)
+    target = target .. query_string(fname, query)
     local text = body
     if type(body) == "table" then
         local jerr
         text, jerr = json.encode(body, "body")
-        if not text then error(op .. ": " .. jerr, 2) end
+        if not text then error(fname .. ": " .. jerr, 2) end
     elseif body ~= nil and type(body) ~= "string" then
-        error(op .. ": body must be a table or JSON text", 2)
+        error(fname .. ": body must be a table or JSON text", 2)
     end
-    local response, err = retry.call(op, self.conn, method, target, text)
+    local response, err = call.call(fname, self.conn, method, target, text)
     if not response then
         if err.status == 403 and err.stage == nil then
             err.required_scopes = grantable_scopes(method .. " " .. path)
@@ -388,7 +281,7 @@ function Management:request(method, path, params, body, query)
     if response.status == 204 or not find(response.body, "%S") then return true end
     local value = json.decode(response.body)
     if value == nil then
-        return nil, new_error{ op = op, status = response.status,
+        return nil, new_error{ op = fname, status = response.status,
             error_code = "invalid_response", message = "expected JSON, got "
             .. excerpt(response.body) }
     end

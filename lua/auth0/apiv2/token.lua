@@ -1,14 +1,17 @@
 --- Auth0 APIv2 tokens: build them from scopes and sign them with the tenant's API secret.
 -- A token object holds everything but the per-signature parts (`iat`, `jti`, `exp`) already
 -- serialised, so signing it again costs little more than the HMAC.
-local core = require "auth0.apiv2.core"
-local json = require "auth0.apiv2.json"
-local scopeset = require "auth0.apiv2.scopeset"
-local options = require "auth0.apiv2.options"
-local clock = require "auth0.apiv2.clock"
-local jws = require "auth0.apiv2.jws"
-local keys = require "auth0.apiv2.key"
-local verifier = require "auth0.apiv2.verify"
+local core = require "auth0.apiv2.internal.core"
+local json = require "auth0.apiv2.internal.json"
+local scopeset = require "auth0.apiv2.internal.scopeset"
+local options = require "auth0.apiv2.internal.options"
+local clock = require "auth0.apiv2.internal.clock"
+local jws = require "auth0.apiv2.internal.jws"
+local keys = require "auth0.apiv2.internal.key"
+local verifier = require "auth0.apiv2.internal.verify"
+local rules = require "auth0.apiv2.internal.claims"
+local granted = require "auth0.apiv2.internal.granted"
+local bearer = require "auth0.apiv2.internal.bearer"
 
 local M = {}
 
@@ -33,11 +36,8 @@ local NEW_OPTIONS = {
     aud = true, scopes = true, endpoints = true, strict_scopes = true, lifetime = true,
     iat = true, exp = true, jti = true, claims = true, allow_current_user = true,
 }
-local RESERVED_CLAIMS = { iat = true, scopes = true, jti = true, exp = true, aud = true }
--- The largest integer every Lua number type holds exactly.
-local MAX_TIME = 2 ^ 53 - 1
--- A lifetime of more than a century is a mistake, and a bound keeps iat + lifetime exact.
-local MAX_LIFETIME = 100 * 366 * 86400
+local RESERVED_CLAIMS, MAX_TIME, MAX_LIFETIME_S = rules.RESERVED, rules.MAX_TIME,
+    rules.MAX_LIFETIME_S
 
 --- Decodes an API secret once into a key object, for signing many tokens.
 -- The key bytes live only inside OpenSSL's HMAC state; `key:wipe()`, garbage collection and
@@ -161,7 +161,7 @@ function M.new(opts)
     if lifetime ~= nil then
         if exp then error(fname .. ": give either exp or lifetime, not both", 2) end
         if type(lifetime) ~= "number" or lifetime ~= floor(lifetime) or lifetime <= 0
-            or lifetime > MAX_LIFETIME then
+            or lifetime > MAX_LIFETIME_S then
             error(fname .. ": lifetime must be a positive whole number of seconds (at most a "
                 .. "century)", 2)
         end
@@ -246,6 +246,41 @@ function M.decode(jwt)
     local header, claims = jws.parse(jwt, "token.decode")
     if not header then return nil, claims end
     return header, claims
+end
+
+--- A token's header and claims as the JSON text they hold (the token's own bytes, keys in
+-- its order), WITHOUT checking its signature: for tools that show or pass on a token as it is.
+-- The checks are those of `token.decode`.
+-- @tparam string jwt
+-- @treturn string the header's JSON text
+-- @treturn string the claims' JSON text
+-- @treturn[2] nil
+-- @treturn[2] string reason (see the README's list)
+-- @raise when jwt is not a string
+function M.decode_text(jwt)
+    return jws.parse_text(jwt, "token.decode_text")
+end
+
+--- The scopes a token's claims grant, as "action:entity" strings: the classic `scopes` object
+-- (entities sorted by name, actions in order), then the words of a flat `scope` claim; no
+-- duplicates. The same reading as `token.has_scope`.
+-- @tparam table claims e.g. from token.verify
+-- @treturn table the list
+-- @raise when claims is not a table
+function M.scopes_of(claims)
+    if type(claims) ~= "table" then error("token.scopes_of: claims must be a table", 2) end
+    return granted.list(claims)
+end
+
+--- The token of an HTTP Authorization header's value (`Bearer <token>`, RFC 6750 section 2.1:
+-- the scheme in any letter case, the token of base64url/token68 characters).
+-- @param value the header's value, or nil when the request has none
+-- @treturn string the token (not verified: pass it to token.verify)
+-- @treturn[2] nil
+-- @treturn[2] string "no bearer token" (no header, or another scheme such as Basic) or
+--   "malformed bearer token"
+function M.bearer(value)
+    return bearer.from_header(value)
 end
 
 M.verify = verifier.verify

@@ -1,7 +1,7 @@
 --- JSON for auth0.apiv2: a deterministic encoder whose bytes equal ECMAScript's
 -- `JSON.stringify` for the same values (object keys sorted by bytes at every depth), and a
 -- strict decoder (lua-cjson's `cjson.safe` when installed, else pure Lua).
-local core = require "auth0.apiv2.core"
+local core = require "auth0.apiv2.internal.core"
 
 local M = {}
 

@@ -1,27 +1,29 @@
 --- token.verify and token.has_scope: the verification policy of shared/vectors/README.md.
 -- Order matters: the token's form, then its header, then the signature, and only then the
 -- claims, so nothing about an unsigned token's claims leaks through the reason.
-local jws = require "auth0.apiv2.jws"
-local keys = require "auth0.apiv2.key"
-local clock = require "auth0.apiv2.clock"
-local options = require "auth0.apiv2.options"
+local jws = require "auth0.apiv2.internal.jws"
+local keys = require "auth0.apiv2.internal.key"
+local clock = require "auth0.apiv2.internal.clock"
+local options = require "auth0.apiv2.internal.options"
+local granted = require "auth0.apiv2.internal.granted"
+local rules = require "auth0.apiv2.internal.claims"
 
 local M = {}
 
 local type, error, ipairs = type, error, ipairs
-local find, sub, gmatch = string.find, string.sub, string.gmatch
 local is_key, make_key = keys.is_key, keys.make
 local parse = jws.parse
-local key_verify = require("auth0.apiv2.core").key_verify
+local grants = granted.has
+local key_verify = require("auth0.apiv2.internal.core").key_verify
 local to_integer = math.tointeger   -- nil before Lua 5.3
 
 local OPTIONS = {
     audience = true, leeway = true, now = true, require_exp = true, scopes = true,
     is_revoked = true,
 }
-local MAX_LEEWAY = 300
+local MAX_LEEWAY_S = rules.MAX_LEEWAY_S
 local huge = math.huge
-local TIME_CLAIMS = { "exp", "nbf", "iat" }
+local TIME_CLAIMS = rules.TIMES
 
 --- Whether claims grant scope ("action:entity"): through the classic `scopes` object
 -- ({ users = { actions = { "read" } } }) or a flat, space-separated `scope` string.
@@ -32,24 +34,7 @@ local TIME_CLAIMS = { "exp", "nbf", "iat" }
 function M.has_scope(claims, scope)
     if type(claims) ~= "table" then error("token.has_scope: claims must be a table", 2) end
     if type(scope) ~= "string" then error("token.has_scope: scope must be a string", 2) end
-    local colon = find(scope, ":", 1, true)
-    local scopes = claims.scopes
-    if colon and type(scopes) == "table" then
-        local entity = scopes[sub(scope, colon + 1)]
-        local actions = type(entity) == "table" and entity.actions
-        if type(actions) == "table" then
-            local action = sub(scope, 1, colon - 1)
-            for _, a in ipairs(actions) do
-                if a == action then return true end
-            end
-        end
-    end
-    if type(claims.scope) == "string" then
-        for s in gmatch(claims.scope, "[^ ]+") do
-            if s == scope then return true end
-        end
-    end
-    return false
+    return grants(claims, scope)
 end
 
 local function check_options(opts)
@@ -58,8 +43,8 @@ local function check_options(opts)
     local leeway = opts.leeway
     -- `not (0 <= x <= 300)` rather than `x < 0 or x > 300`: NaN must fail too.
     if leeway ~= nil
-        and (type(leeway) ~= "number" or not (leeway >= 0 and leeway <= MAX_LEEWAY)) then
-        error("token.verify: leeway must be a number of seconds from 0 to 300", 3)
+        and (type(leeway) ~= "number" or not (leeway >= 0 and leeway <= MAX_LEEWAY_S)) then
+        error("token.verify: leeway must be a number of seconds from 0 to " .. MAX_LEEWAY_S, 3)
     end
     local now = opts.now
     if now ~= nil and (type(now) ~= "number" or now ~= now or now == huge or now == -huge) then
@@ -183,7 +168,7 @@ function M.verify(jwt, key_or_keys, opts)
     end
     if opts.scopes then
         for _, scope in ipairs(opts.scopes) do
-            if not M.has_scope(claims, scope) then return nil, "insufficient scope" end
+            if not grants(claims, scope) then return nil, "insufficient scope" end
         end
     end
     if opts.is_revoked then

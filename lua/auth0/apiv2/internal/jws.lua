@@ -1,8 +1,8 @@
 --- Strict parsing of compact JWS tokens (the byte rules live in C: core.jws_parse): size,
 -- characters, exactly three non-empty segments, canonical base64url, strict UTF-8 JSON objects
 -- without duplicate names. No signature check here: token.verify adds that.
-local core = require "auth0.apiv2.core"
-local json = require "auth0.apiv2.json"
+local core = require "auth0.apiv2.internal.core"
+local json = require "auth0.apiv2.internal.json"
 
 local M = {}
 
@@ -59,6 +59,24 @@ function M.parse(jwt, fname, share_header)
     local claims, cerr = json_decode(payload_json)
     if not claims then return nil, cerr end
     return header, claims, input_length, signature
+end
+
+--- The header and payload of a compact token as the JSON text they hold, after the same strict
+-- checks as M.parse, without building tables and without checking the signature.
+-- @tparam string jwt
+-- @tparam string fname the public function named when jwt is not a string
+-- @treturn string the header's JSON text
+-- @treturn string the payload's JSON text
+-- @treturn[2] nil
+-- @treturn[2] string reason, as M.parse gives it
+-- @raise when jwt is not a string
+function M.parse_text(jwt, fname)
+    if type(jwt) ~= "string" then
+        error(fname .. ": token must be a string, got " .. type(jwt), 3)
+    end
+    local header_json, payload_json = jws_parse(jwt)
+    if not header_json then return nil, payload_json end
+    return header_json, payload_json
 end
 
 return M

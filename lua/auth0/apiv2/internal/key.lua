@@ -1,7 +1,7 @@
 --- Key objects: an API secret decoded once into OpenSSL's HMAC state. Shared by signing and
 -- verifying, so both apply the same decoding and the same minimum length.
-local core = require "auth0.apiv2.core"
-local options = require "auth0.apiv2.options"
+local core = require "auth0.apiv2.internal.core"
+local options = require "auth0.apiv2.internal.options"
 
 local M = {}
 
@@ -17,6 +17,30 @@ M.is_key = core.is_key
 
 local OPTIONS = { encoding = true }
 
+--- Makes a key object of a secret, or says why not with a code (for callers such as the
+-- command, which explain the problem in their own terms) and a message.
+-- @tparam string secret
+-- @tparam string encoding "base64" or "raw"
+-- @return the key object
+-- @treturn[2] nil
+-- @treturn[2] string "not_base64" or "too_short"
+-- @treturn[2] string the message, without a function's name
+function M.try(secret, encoding)
+    local key = core_key(secret, encoding)
+    if not key then
+        return nil, "not_base64", "secret is not base64 or base64url text; for a plain-text "
+            .. "secret use token.key(secret, { encoding = \"raw\" })"
+    end
+    local bytes = key:length()
+    if bytes < M.MIN_BYTES then
+        key:wipe()
+        return nil, "too_short", format("key is %d bytes, at least %d are required", bytes,
+            M.MIN_BYTES)
+    end
+    return key
+end
+local try = M.try
+
 --- Makes a key object; errors name `fname` and are raised at the caller's caller (level 3).
 -- @raise on a wrong type, an unknown option, text that is not base64, a key under 32 bytes
 function M.make(fname, secret, opts)
@@ -31,16 +55,8 @@ function M.make(fname, secret, opts)
             error(fname .. ": encoding must be \"base64\" or \"raw\"", 3)
         end
     end
-    local key = core_key(secret, encoding)
-    if not key then
-        error(fname .. ": secret is not base64 or base64url text; for a plain-text secret use "
-            .. "token.key(secret, { encoding = \"raw\" })", 3)
-    end
-    local bytes = key:length()
-    if bytes < M.MIN_BYTES then
-        key:wipe()
-        error(format("%s: key is %d bytes, at least %d are required", fname, bytes, M.MIN_BYTES), 3)
-    end
+    local key, _, message = try(secret, encoding)
+    if not key then error(fname .. ": " .. message, 3) end
     return key
 end
 

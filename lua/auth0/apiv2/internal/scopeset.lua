@@ -1,7 +1,7 @@
 --- The `scopes` option of token.new: checks scope syntax and turns any accepted form into the
 -- ordered entity -> actions set that the token's `scopes` claim holds.
-local json = require "auth0.apiv2.json"
-local options = require "auth0.apiv2.options"
+local json = require "auth0.apiv2.internal.json"
+local options = require "auth0.apiv2.internal.options"
 
 local M = {}
 

@@ -1,8 +1,9 @@
 --- Option tables of the public functions: one check for "a table, with known names only",
--- and the one way values are shown in messages.
+-- the one way values are shown in messages, and the one way a raised message loses its
+-- position.
 local M = {}
 
-local type, pairs, error = type, pairs, error
+local type, pairs, error, tostring = type, pairs, error, tostring
 local format, gsub, sub = string.format, string.gsub, string.sub
 
 local SHOW_MAX = 64
@@ -17,6 +18,14 @@ function M.show(value)
     return "'" .. text .. cut .. "'"
 end
 local show = M.show
+
+--- A raised message without the "file:line: " position Lua put in front of it, for callers
+-- that pass a message on under their own name.
+-- @param err the raised value
+-- @treturn string
+function M.without_position(err)
+    return (gsub(tostring(err), "^[^\n:]*:%d+: ", ""))
+end
 
 --- Raises "<fname>: options must be a table" or "<fname>: unknown option 'x'".
 -- @tparam string fname the public function, for messages

@@ -1,0 +1,46 @@
+--- `auth0-apiv2 verify`: checks a token's signature, times, audience and scopes.
+local token = require "auth0.apiv2.token"
+local rules = require "auth0.apiv2.internal.claims"
+local failure = require "auth0.apiv2.cli.failure"
+local args = require "auth0.apiv2.cli.args"
+local input = require "auth0.apiv2.cli.input"
+local output = require "auth0.apiv2.cli.output"
+
+local fail, checked, compact = failure.fail, failure.checked, output.compact
+
+local MAX_LEEWAY_S = rules.MAX_LEEWAY_S
+
+local M = {
+    options = {
+        aud = "value", scope = "list", leeway = "value", ["require-exp"] = "flag",
+        ["raw-secret"] = "flag", ["secret-file"] = "value",
+    },
+}
+
+function M.run(ctx, opts, positional)
+    local cmd = "verify"
+    local jwt = input.token(cmd, ctx, positional)
+    local leeway = opts.leeway and args.whole_number(cmd, "leeway", opts.leeway, 0, MAX_LEEWAY_S)
+    local required = args.scopes(opts.scope)
+    local key = input.key(cmd, ctx, opts)
+    local claims, reason = checked(cmd, token.verify, jwt, key, {
+        audience = opts.aud,
+        leeway = leeway,
+        now = ctx.now(),
+        require_exp = opts["require-exp"] or nil,
+        scopes = #required > 0 and required or nil,
+    })
+    key:wipe()
+    if not claims then
+        fail(cmd, reason, opts.json and compact{ valid = false, reason = reason })
+    end
+    if opts.json then
+        local _, payload_json = token.decode_text(jwt)
+        ctx.stdout:write('{"claims":', payload_json, ',"valid":true}\n')
+    else
+        ctx.stdout:write(output.pretty(claims), "\n")
+    end
+    return failure.OK
+end
+
+return M

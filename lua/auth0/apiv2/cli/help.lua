@@ -1,0 +1,124 @@
+--- The help texts: `auth0-apiv2 --help` (key ""), and one per command.
+local SECRET_HELP = [[
+secret (the tenant's API secret), first found of:
+  --secret-file FILE   a file holding it
+  AUTH0_API_SECRET     the environment
+  standard input       piped (not typed on a terminal)
+  It is base64url (or base64) text, as Auth0 shows it; surrounding white space is ignored.
+  --raw-secret         use the text's bytes instead (one final line break is dropped)
+  It is never accepted on the command line: --secret is refused.]]
+
+local HELP = {}
+
+HELP[""] = [[
+usage: auth0-apiv2 COMMAND [OPTIONS]
+
+Make, check and revoke Auth0 Management API v2 tokens.
+
+commands:
+  sign       sign a token for scopes or endpoints
+  decode     show a token's header and claims (the signature is not checked)
+  verify     check a token's signature, times, audience and scopes
+  revoke     revoke a token through the tenant's blacklist
+  blacklist  list revoked tokens
+  scopes     browse the scope catalog
+
+  auth0-apiv2 COMMAND --help   the options of a command
+  auth0-apiv2 --version        the version
+
+Every command takes --json for machine-readable output. Secrets are read from
+AUTH0_API_SECRET, --secret-file FILE or standard input, never from the command line.
+exit status: 0 success; 1 failure (invalid token, failed request, nothing matched);
+2 usage error (bad arguments, missing or malformed secret).]]
+
+HELP.sign = [[
+usage: auth0-apiv2 sign --aud ID [--scope S]... [--endpoint "METHOD PATH"]... [OPTIONS]
+
+Signs an APIv2 token and prints it.
+
+  --aud ID             the tenant's API key (required)
+  --scope S            a scope to grant, e.g. read:users (repeatable; commas also separate)
+  --endpoint E         grant the least privileged scope for an endpoint, e.g. "GET /users"
+                       (repeatable); never a current_user scope
+  --lifetime N         seconds until exp (no exp claim without it)
+  --claim NAME=VALUE   an extra claim (repeatable): a JSON number, true, false or null when
+                       VALUE is one, a JSON string when in double quotes ('n="42"'), else
+                       the text itself; integers beyond 2^53 stay text
+  --strict-scopes      refuse scopes the catalog does not know
+  --json               print {"claims": {...}, "token": "..."}
+
+]] .. SECRET_HELP
+
+HELP.decode = [[
+usage: auth0-apiv2 decode TOKEN|- [--json]
+
+Shows a token's header and claims as JSON, iat/nbf/exp as UTC times, the scopes it grants
+and notes on current_user scopes. The signature is NOT checked (use verify): no secret is
+needed. "-" reads the token from standard input.
+
+  --json               print {"claims", "header", "scopes", "special_scopes", "times"}]]
+
+HELP.verify = [[
+usage: auth0-apiv2 verify TOKEN|- [--aud ID] [--scope S]... [--leeway N] [--require-exp]
+
+Checks the signature (HS256 only), exp, nbf and iat, and optionally the audience and scopes.
+Exit 0 and prints the claims when valid; exit 1 and prints the reason on stderr otherwise.
+
+  --aud ID             the token's aud must be ID
+  --scope S            the token must grant S (repeatable; commas also separate)
+  --leeway N           seconds of clock skew allowed, 0 to 300 (default 0)
+  --require-exp        refuse a token without exp
+  --json               print {"claims": {...}, "valid": true} or {"reason", "valid": false}
+
+]] .. SECRET_HELP .. "\n  With TOKEN = -, the secret cannot also come from standard input."
+
+local TENANT_HELP = [[
+tenant and admin token:
+  --domain HOST        the tenant, e.g. tenant.auth0.com (default: AUTH0_DOMAIN)
+  --base-url URL       instead of the domain: https://HOST/api/v2 (http:// for local tests)
+  --ca-file FILE       trusted CAs, PEM (default: the system's)
+  --timeout MS         for each of connect, TLS handshake, send and read (default 5000)
+  --retries N          retries after a 429 or 5xx, 0 to 10 (default 3)
+  The bearer token is AUTH0_TOKEN when set (it needs blacklist:tokens); otherwise a
+  5-minute blacklist:tokens token is signed with the tenant's secret for the aud.
+
+]] .. SECRET_HELP
+
+HELP.revoke = [[
+usage: auth0-apiv2 revoke TOKEN|- [OPTIONS]
+       auth0-apiv2 revoke --jti ID --aud ID [OPTIONS]
+
+Revokes a token through Auth0's blacklist (POST /api/v2/blacklists/tokens). A token's jti
+and aud are read from it (its signature is not checked); "-" reads it from standard input.
+
+  --jti ID             the id of the token to revoke, instead of the token
+  --aud ID             with --jti: the tenant's API key (optional with AUTH0_TOKEN)
+  --json               print {"aud", "jti", "revoked": true} or {"error": {...}}
+
+]] .. TENANT_HELP
+
+HELP.blacklist = [[
+usage: auth0-apiv2 blacklist [--aud ID] [--json]
+
+Lists revoked tokens (GET /api/v2/blacklists/tokens) as AUD and JTI columns.
+
+  --aud ID             only this tenant's tokens; also the aud of a signed admin token
+  --json               print [{"aud", "jti"}, ...]
+
+]] .. TENANT_HELP
+
+HELP.scopes = [==[
+usage: auth0-apiv2 scopes [--endpoint "METHOD PATH"] [--entity NAME] [--search WORD]
+
+Prints the Management API v2 scope catalog as a table of scopes and descriptions. Filters
+combine; exit 1 when no scope matches.
+
+  --endpoint E         the scopes any one of which authorises an endpoint, e.g.
+                       "PATCH /users/{id}" or "PATCH /api/v2/users/auth0|123"; the one
+                       sign --endpoint grants is marked least privileged
+  --entity NAME        only scopes of this entity, e.g. users
+  --search WORD        only scopes whose name or description contains WORD (any case)
+  --entities           list the entities instead
+  --json               print [{"description", "scope", "special"[, "least_privileged"]}]]==]
+
+return HELP

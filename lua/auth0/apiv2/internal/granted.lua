@@ -1,0 +1,76 @@
+--- The one reader of the scopes a token's claims grant: the classic `scopes` object
+-- (`{ users = { actions = { "read" } } }`, as Auth0's APIv2 tokens carry them) and a flat
+-- `scope` string of space-separated words (RFC 6749 section 3.3, as newer tokens carry them).
+local json = require "auth0.apiv2.internal.json"
+
+local M = {}
+
+local type, pairs, ipairs = type, pairs, ipairs
+local find, sub, gmatch = string.find, string.sub, string.gmatch
+local sort = table.sort
+local bytes_less = json.bytes_less
+
+-- The words of a flat scope claim: separated by spaces, as RFC 6749 says (not by any white
+-- space, so a scope cannot be smuggled in after a tab).
+local SCOPE_WORD = "[^ ]+"
+
+--- Whether the claims grant scope ("action:entity").
+-- @tparam table claims
+-- @tparam string scope
+-- @treturn boolean
+function M.has(claims, scope)
+    local colon = find(scope, ":", 1, true)
+    local scopes = claims.scopes
+    if colon and type(scopes) == "table" then
+        local entity = scopes[sub(scope, colon + 1)]
+        local actions = type(entity) == "table" and entity.actions
+        if type(actions) == "table" then
+            local action = sub(scope, 1, colon - 1)
+            for _, a in ipairs(actions) do
+                if a == action then return true end
+            end
+        end
+    end
+    if type(claims.scope) == "string" then
+        for s in gmatch(claims.scope, SCOPE_WORD) do
+            if s == scope then return true end
+        end
+    end
+    return false
+end
+
+--- Every scope the claims grant, as "action:entity" strings: the `scopes` object (entities
+-- sorted by name, actions in order), then the `scope` string's words; no duplicates.
+-- @tparam table claims
+-- @treturn table
+function M.list(claims)
+    local out, seen = {}, {}
+    local function add(s)
+        if not seen[s] then
+            seen[s] = true
+            out[#out + 1] = s
+        end
+    end
+    local map = claims.scopes
+    if type(map) == "table" then
+        local entities = {}
+        for entity in pairs(map) do
+            if type(entity) == "string" then entities[#entities + 1] = entity end
+        end
+        sort(entities, bytes_less)
+        for _, entity in ipairs(entities) do
+            local actions = type(map[entity]) == "table" and map[entity].actions
+            if type(actions) == "table" then
+                for _, action in ipairs(actions) do
+                    if type(action) == "string" then add(action .. ":" .. entity) end
+                end
+            end
+        end
+    end
+    if type(claims.scope) == "string" then
+        for s in gmatch(claims.scope, SCOPE_WORD) do add(s) end
+    end
+    return out
+end
+
+return M

@@ -1,0 +1,122 @@
+--- The HTTP client's transport outside nginx: LuaSocket, and LuaSec for https, both required
+-- only when first needed. The chain is verified against the system's CAs (or `ca_file`) and
+-- the name by certname (LuaSec does not check it).
+local wire = require "auth0.apiv2.internal.http.wire"
+local certname = require "auth0.apiv2.internal.http.certname"
+
+local M = {}
+
+local type, tostring, ipairs, pcall, require = type, tostring, ipairs, pcall, require
+local fail, host_matches = wire.fail, certname.host_matches
+
+-- Where Linux distributions and macOS keep the system's trusted CAs, for LuaSec.
+local SYSTEM_CA_FILES = {
+    "/etc/ssl/certs/ca-certificates.crt",    -- Debian, Ubuntu, Alpine, Arch
+    "/etc/pki/tls/certs/ca-bundle.crt",      -- Fedora, RHEL
+    "/etc/ssl/ca-bundle.pem",                -- openSUSE
+    "/etc/ssl/cert.pem",                     -- macOS, OpenBSD
+}
+local SYSTEM_CA_DIR = "/etc/ssl/certs"
+-- TLS 1.2 or later, no compression; LuaSec knows only the options its OpenSSL has.
+local TLS_OPTIONS = { "no_sslv2", "no_sslv3", "no_tlsv1", "no_tlsv1_1", "no_compression" }
+
+local contexts = {}   -- LuaSec contexts by CA file: loading a CA bundle costs milliseconds
+
+local function file_exists(path)
+    local f = io.open(path, "rb")
+    if f then f:close() end
+    return f ~= nil
+end
+
+local function tls_context(ssl, ca_file)
+    local cache_key = ca_file or "\0system"
+    if contexts[cache_key] then return contexts[cache_key] end
+    local params = { mode = "client", protocol = "any", verify = "peer", options = {} }
+    for _, option in ipairs(TLS_OPTIONS) do
+        if ssl.config and ssl.config.options and ssl.config.options[option] then
+            params.options[#params.options + 1] = option
+        end
+    end
+    if ca_file then
+        params.cafile = ca_file
+    else
+        for _, path in ipairs(SYSTEM_CA_FILES) do
+            if file_exists(path) then params.cafile = path break end
+        end
+        if not params.cafile then params.capath = SYSTEM_CA_DIR end
+    end
+    local ctx, err = ssl.newcontext(params)
+    if not ctx then return nil, err end
+    contexts[cache_key] = ctx
+    return ctx
+end
+
+-- The dNSName and iPAddress entries of the certificate's subjectAltName (LuaSec's x509).
+local function certificate_names(cert)
+    local ok, extensions = pcall(cert.extensions, cert)
+    local san = ok and type(extensions) == "table" and extensions["2.5.29.17"] or {}
+    return { dns = san.dNSName or {}, ip = san.iPAddress or {} }
+end
+
+local function luasec_handshake(sock, u, req, where)
+    local has_ssl, ssl = pcall(require, "ssl")
+    if not has_ssl then
+        sock:close()
+        return fail("tls", "https needs LuaSec (module 'ssl'), which is not installed")
+    end
+    local ctx, cerr = tls_context(ssl, req.ca_file)
+    if not ctx then
+        sock:close()
+        return fail("tls", "cannot set up TLS: " .. tostring(cerr))
+    end
+    local conn, werr = ssl.wrap(sock, ctx)
+    if not conn then
+        sock:close()
+        return fail("tls", "cannot set up TLS: " .. tostring(werr))
+    end
+    if not u.ip and conn.sni then conn:sni(u.host) end
+    conn:settimeout(req.timeout / 1000)
+    local ok, herr = conn:dohandshake()
+    if not ok then
+        conn:close()
+        return fail(wire.is_timeout(herr) and "timeout" or "tls",
+            "TLS handshake with " .. where .. " failed: " .. tostring(herr))
+    end
+    -- LuaSec checks the chain but not the name: without this, any trusted certificate would do.
+    local cert = conn:getpeercertificate()
+    if not cert or not host_matches(certificate_names(cert), u.host) then
+        conn:close()
+        return fail("tls", "TLS handshake with " .. where .. " failed: the certificate is not "
+            .. "valid for " .. u.host)
+    end
+    return conn
+end
+
+--- One request over LuaSocket, with LuaSec for https.
+-- @tparam table req `method`, `timeout` (ms), `ca_file`
+-- @tparam table u from url.parse_url
+-- @tparam string text from wire.request_text
+-- @tparam string where "host:port", for messages
+function M.request(req, u, text, where)
+    local has_socket, socket = pcall(require, "socket")
+    if not has_socket then
+        return fail("network", "LuaSocket (module 'socket') is not installed")
+    end
+    local sock, err = (u.ipv6 and socket.tcp6 or socket.tcp)()
+    if not sock then return fail("network", "cannot create a socket: " .. tostring(err)) end
+    sock:settimeout(req.timeout / 1000)
+    local ok, cerr = sock:connect(u.host, u.port)
+    if not ok then
+        sock:close()
+        return wire.io_fail("connect to", where, cerr)
+    end
+    if u.scheme == "https" then
+        local code
+        sock, err, code = luasec_handshake(sock, u, req, where)
+        if not sock then return nil, err, code end
+    end
+    return wire.exchange(sock, text, req.method or "GET", where,
+        { step = req.timeout / 1000, now = socket.gettime })
+end
+
+return M
