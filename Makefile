@@ -54,7 +54,7 @@ demo: deps build
 # Everything: lint, C unit tests, every spec on every Lua, the rock, the embedding hosts,
 # a short fuzzing run, the specs against an ASan+UBSan core and under valgrind.
 test: deps build lint test-c test-fixtures test-all rock test-embed test-openresty fuzz-smoke \
-      test-asan test-valgrind
+      test-asan test-valgrind test-openssl11
 	@echo "make test: all passed"
 
 # The gateway example inside a real nginx (2 workers) against the local Auth0-like server.
