@@ -78,7 +78,8 @@ chroot_umount() {
 chroot_run() {
     local dir=$1; shift
     env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        TERM="${TERM:-dumb}" LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive chroot "$dir" "$@"
+        TERM="${TERM:-dumb}" LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive chroot "$dir" "$@" &
+    wait $!   # unlike a foreground command, lets INT/TERM run the caller's traps at once
 }
 
 chroot_copy_project() {
