@@ -27,7 +27,8 @@ LUA_jit = luajit
 CORES = $(foreach v,$(LUA_VERSIONS),build/$(v)/auth0/apiv2/core.so)
 
 .PHONY: all build deps demo test test-all test-c test-fixtures lint rock bench clean fuzz fuzz-smoke \
-        test-asan test-valgrind embed-example test-embed test-openresty test-openssl11 test-bare-debian
+        test-asan test-valgrind embed-example test-embed test-openresty check docs \
+        test-openssl11 test-bare-debian
 
 all: build
 
@@ -53,9 +54,24 @@ demo: deps build
 
 # Everything: lint, C unit tests, every spec on every Lua, the rock, the embedding hosts,
 # a short fuzzing run, the specs against an ASan+UBSan core and under valgrind.
-test: deps build lint test-c test-fixtures test-all rock test-embed test-openresty fuzz-smoke \
+test: deps build lint docs test-c test-fixtures test-all rock test-embed test-openresty fuzz-smoke \
       test-asan test-valgrind test-openssl11
 	@echo "make test: all passed"
+
+# The quick loop while working: luacheck and every spec on Lua 5.4 (no installs, no C lint, no
+# other interpreter; about half a minute). `make test` is the whole suite.
+check: build
+	luacheck --quiet --no-color lua spec examples bench bin/auth0-apiv2
+	scripts/run-specs 5.4 >build/check.log 2>&1 || { cat build/check.log; exit 1; }
+	@tail -n 1 build/check.log
+
+# The API reference of the public modules (config.ld) in build/docs/; any LDoc warning fails.
+docs:
+	@mkdir -p build
+	ldoc . >build/ldoc.log 2>&1 || { cat build/ldoc.log; exit 1; }
+	@if grep -v -e '^reading configuration from config.ld$$' -e '^output written to ' build/ldoc.log; \
+	then echo "make docs: LDoc warned (above)"; exit 1; fi
+	@echo "make docs: build/docs/index.html"
 
 # The gateway example inside a real nginx (2 workers) against the local Auth0-like server.
 test-openresty: build
@@ -176,5 +192,8 @@ bench: build
 	bench/run
 	bench/openresty/run
 
+# Everything a build leaves: build/, and what `luarocks make` compiles in the checkout.
 clean:
 	rm -rf build
+	rm -f csrc/*.o auth0/apiv2/core.so
+	rmdir auth0/apiv2 auth0 2>/dev/null || true

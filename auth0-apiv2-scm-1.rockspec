@@ -15,9 +15,10 @@ HMAC-SHA256 with a key prepared once, base64url, constant-time comparison, rando
     license = "MIT",
     labels = { "auth0", "jwt", "openresty" },
 }
+-- lua-cjson is optional: auth0.apiv2 uses `cjson.safe` when it can be required, else its own
+-- pure-Lua decoder behind the same strict checker (README, "Install").
 dependencies = {
     "lua >= 5.1, < 5.5",
-    "lua-cjson",
 }
 external_dependencies = {
     OPENSSL = { header = "openssl/hmac.h", library = "crypto" },

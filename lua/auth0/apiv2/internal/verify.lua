@@ -1,4 +1,4 @@
---- token.verify and token.has_scope: the verification policy of shared/vectors/README.md.
+--- token.verify and token.has_scope: the verification policy of spec/fixtures/vectors/README.md.
 -- Order matters: the token's form, then its header, then the signature, and only then the
 -- claims, so nothing about an unsigned token's claims leaks through the reason.
 local jws = require "auth0.apiv2.internal.jws"
