@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Debian chroots made with debootstrap, for runs on another Debian release or on a bare system.
 # Sourced by scripts/test-openssl11 and scripts/test-bare-debian (bash); needs root.
 #
