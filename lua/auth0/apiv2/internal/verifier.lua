@@ -186,7 +186,7 @@ local function run(fname, p, key_spec, key_fn, jwt, want)
             any, 2)
         if not ok then return nil, claimed_aud end
         local chosen = key_fn(claimed_aud, header)
-        local made, prepared = {}, nil
+        local made, prepared = {}
         if no_key(chosen) then
             if not p.mask_no_key then return nil, "no key" end
             prepared = decoy_key()
