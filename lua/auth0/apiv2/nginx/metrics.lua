@@ -252,6 +252,10 @@ function Metrics:render(store)
         gauge("dict_capacity_bytes", "gauge", "Size of the revocation dict.", s.capacity)
         gauge("unavailable", "gauge", "1 when this worker's lookups fail (store unavailable).",
             s.unavailable and 1 or 0)
+        -- A backend's own series (the Redis backend: auth0_apiv2_fleet_*).
+        if store.backend and store.backend.metrics then
+            out[#out + 1] = store.backend:metrics()
+        end
     end
     out[#out + 1] = ""
     return concat(out, "\n")
