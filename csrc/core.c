@@ -534,6 +534,7 @@ static size_t skip_ws(const unsigned char *text, size_t pos) {
 /* Pushes the checked JSON value at text[pos] as lua-cjson would build it (objects and arrays
    as tables, null as the registered json.null, integers as integers on 5.3+); returns the
    offset past it. The nesting is at most APIV2_JSON_MAX_DEPTH: the check refused deeper. */
+/* NOLINTNEXTLINE(misc-no-recursion): at most 64 deep, the check refused deeper */
 static size_t push_value(lua_State *L, apiv2_vpass *v, const unsigned char *text, size_t pos) {
     unsigned char c = text[pos];
     size_t end;
