@@ -15,9 +15,10 @@ HMAC-SHA256 with a key prepared once, base64url, constant-time comparison, rando
     license = "MIT",
     labels = { "auth0", "jwt", "openresty" },
 }
+-- lua-cjson is optional: auth0.apiv2 uses `cjson.safe` when it can be required, else its own
+-- pure-Lua decoder behind the same strict checker (README, "Install").
 dependencies = {
     "lua >= 5.1, < 5.5",
-    "lua-cjson",
 }
 external_dependencies = {
     OPENSSL = { header = "openssl/hmac.h", library = "crypto" },
@@ -77,6 +78,15 @@ build = {
         ["auth0.apiv2.internal.verify"] = "lua/auth0/apiv2/internal/verify.lua",
         ["auth0.apiv2.internal.version"] = "lua/auth0/apiv2/internal/version.lua",
         ["auth0.apiv2.management"] = "lua/auth0/apiv2/management.lua",
+        ["auth0.apiv2.nginx"] = "lua/auth0/apiv2/nginx/init.lua",
+        ["auth0.apiv2.nginx.guard"] = "lua/auth0/apiv2/nginx/guard.lua",
+        ["auth0.apiv2.nginx.metrics"] = "lua/auth0/apiv2/nginx/metrics.lua",
+        ["auth0.apiv2.nginx.revocations"] = "lua/auth0/apiv2/nginx/revocations.lua",
+        ["auth0.apiv2.internal.nginx.bearer"] = "lua/auth0/apiv2/internal/nginx/bearer.lua",
+        ["auth0.apiv2.internal.nginx.rules"] = "lua/auth0/apiv2/internal/nginx/rules.lua",
+        ["auth0.apiv2.nginx.redis"] = "lua/auth0/apiv2/nginx/redis.lua",
+        ["auth0.apiv2.fleet"] = "lua/auth0/apiv2/fleet.lua",
+        ["auth0.apiv2.internal.fleet_wire"] = "lua/auth0/apiv2/internal/fleet_wire.lua",
         ["auth0.apiv2.scopes"] = "lua/auth0/apiv2/scopes.lua",
         ["auth0.apiv2.token"] = "lua/auth0/apiv2/token.lua",
     },

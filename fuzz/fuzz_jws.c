@@ -12,7 +12,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The key of shared/vectors' RFC 7515 A.1 example would also do; any fixed 48 bytes serve. */
+/* The key of spec/fixtures/vectors' RFC 7515 A.1 example would also do; any fixed 48 bytes
+   serve. */
 static const unsigned char KEY[48] = "fuzzing key: 48 bytes of anything at all.......";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -120,9 +120,13 @@ describe("auth0-apiv2", function()
             { "verify", "x.y.z", "--client-secret", h.SECRET },
             { "revoke", "--jti", "j", "--aud", h.AUD, "--secret", h.SECRET },
         }) do
-            local line = usage_error(args)
+            local line = usage_error(args)   -- also checks that stdout is empty
             assert.is_truthy(line:find("is refused: a secret on the command line is visible to "
                 .. "every user of this machine", 1, true), line)
+            -- Not the secret, nor any 8-character piece of it.
+            for i = 1, #h.SECRET - 7 do
+                assert.is_nil(line:find(h.SECRET:sub(i, i + 7), 1, true), line)
+            end
         end
     end)
 
@@ -192,7 +196,9 @@ describe("auth0-apiv2 sign", function()
             .. "at least 32 are required (see auth0-apiv2 sign --help)\n",
             usage_error({ "sign", "--aud", h.AUD }, { stdin = string.rep("A", 32) }))
         local line = usage_error({ "sign", "--aud", h.AUD, "--secret-file", "/nonexistent/s" })
-        assert.is_truthy(line:find("cannot read --secret-file: /nonexistent/s", 1, true))
+        assert.is_truthy(line:find("cannot read the file given to --secret-file (No such file "
+            .. "or directory)", 1, true))
+        assert.is_nil(line:find("/nonexistent/s", 1, true))   -- never the path (issue 15)
     end)
 
     it("grants the least privileged scope of each --endpoint", function()

@@ -26,8 +26,9 @@ local find, format, gsub, gmatch, match, sub, upper = string.find, string.format
     string.gsub, string.gmatch, string.match, string.sub, string.upper
 local concat, sort = table.concat, table.sort
 local floor, huge = math.floor, math.huge
-local escape, new_error, excerpt = url.escape, errors.new_error, errors.excerpt
+local escape, new_error, excerpt_of = url.escape, errors.new_error, errors.excerpt_of
 local bytes_less = json.bytes_less
+local show, name_of = options.show, options.name   -- values in messages, bounded
 
 M.DEFAULT_TIMEOUT_MS = connection.DEFAULT_TIMEOUT_MS    -- for each of connect, send and read
 M.DEFAULT_MAX_WAIT_MS = connection.DEFAULT_MAX_WAIT_MS  -- the longest single wait before a retry
@@ -48,7 +49,7 @@ local NEW_OPTIONS = {
 -- What mgmt:blacklist() passes on to blacklist.new.
 local SHARED_OPTIONS = { "timeout", "retries", "max_wait", "ca_file", "transport", "sleep", "now" }
 
----------------------------------------------------------------- construction
+-- ------------------------------------------------------------- construction
 
 local Management = {}
 Management.__index = Management
@@ -144,7 +145,7 @@ function Management:__tostring()
     return "auth0.apiv2.management (" .. self.base_url .. ", " .. self.kind .. ")"
 end
 
----------------------------------------------------------------- requests
+-- ------------------------------------------------------------- requests
 
 -- Whether a path parameter value would change the path's shape once put in it.
 local function unsafe_segment(value)
@@ -178,22 +179,24 @@ local function expand(fname, template, params)
         local value = params[name]
         if type(value) == "number" then value = number_text(value) or false end
         if type(value) ~= "string" then
-            error(fname .. ": path parameter '" .. name .. "' must be a string or a finite number"
-                .. (value == nil and " (it is missing)" or ""), 3)
+            error(fname .. ": path parameter " .. show(name) .. " must be a string or a finite "
+                .. "number" .. (value == nil and " (it is missing)" or ""), 3)
         end
         if unsafe_segment(value) then
             return nil, new_error{ op = fname, error_code = "invalid_parameter", message = "path "
-                .. "parameter '" .. name .. "' is empty, . or .., which would change the path" }
+                .. "parameter " .. show(name) .. " is empty, . or .., which would change the path" }
         end
         values[name] = escape(value)
     end
     for name in pairs(params) do
         if values[name] == nil then
-            error(fname .. ": unknown path parameter '" .. tostring(name) .. "'", 3)
+            error(fname .. ": unknown path parameter " .. show(name), 3)
         end
     end
     return (gsub(template, "{([%w_]+)}", values))
 end
+
+local QUERY_KINDS = " must be a string, a finite number, a boolean or a list of them"
 
 local function query_value(fname, name, value)
     local t = type(value)
@@ -201,8 +204,26 @@ local function query_value(fname, name, value)
     if t == "boolean" then return value and "true" or "false" end
     local text = t == "number" and number_text(value)
     if text then return text end
-    error(fname .. ": query." .. name .. " must be a string, a finite number, a boolean or a list "
-        .. "of them", 4)
+    error(fname .. ": query." .. name_of(name) .. QUERY_KINDS, 4)
+end
+
+-- The values of a query parameter: one value, or a list (keys 1..n, n > 0, nothing else). A
+-- table that is not such a list would be dropped or cut by ipairs, and the request would go
+-- out without the filter the caller meant: raise instead.
+local function query_values(fname, name, value)
+    if type(value) ~= "table" then return { value } end
+    local count, largest = 0, 0
+    for k in pairs(value) do
+        if type(k) ~= "number" or k < 1 or k ~= floor(k) then count = -1 break end
+        count = count + 1
+        if k > largest then largest = k end
+    end
+    -- Distinct whole keys from 1, as many as the largest one: exactly 1..n.
+    if count <= 0 or largest ~= count then
+        error(fname .. ": query." .. name_of(name) .. " is a table but not a list of values (keys "
+            .. "1..n, at least one, no holes): the request would go out without it", 4)
+    end
+    return value
 end
 
 -- "?a=1&b=x%20y" from { a = 1, b = "x y" }, names in byte order; a list repeats the name.
@@ -219,9 +240,7 @@ local function query_string(fname, query)
     sort(names, bytes_less)
     local parts = {}
     for _, name in ipairs(names) do
-        local value = query[name]
-        local list = type(value) == "table" and value or { value }
-        for _, item in ipairs(list) do
+        for _, item in ipairs(query_values(fname, name, query[name])) do
             parts[#parts + 1] = escape(name) .. "=" .. escape(query_value(fname, name, item))
         end
     end
@@ -283,7 +302,7 @@ function Management:request(method, path, params, body, query)
     if value == nil then
         return nil, new_error{ op = fname, status = response.status,
             error_code = "invalid_response", message = "expected JSON, got "
-            .. excerpt(response.body) }
+            .. (excerpt_of(response) or "an empty body") }
     end
     return value
 end

@@ -31,7 +31,7 @@ function M.send(fname, conn, req, secrets)
     if response.status < 200 or response.status > 299 then
         return nil, errors.http_error(fname, response, attempts, secrets)
     end
-    return response, attempts
+    return errors.sent_with(response, secrets), attempts
 end
 
 --- Calls the Management API with the connection's bearer token (`conn.bearer`, a function

@@ -12,7 +12,7 @@ local bearer = require "auth0.apiv2.internal.bearer"
 local M = {}
 
 local type, tonumber, pcall, require = type, tonumber, pcall, require
-local find, lower, match = string.find, string.lower, string.match
+local find, gsub, lower, match = string.find, string.gsub, string.lower, string.match
 local huge = math.huge
 local escape, new_error, BEARER_CHARS = url.escape, errors.new_error, bearer.BEARER_CHARS
 
@@ -68,7 +68,11 @@ function M.source(conn, token_url, audience, client_id, client_secret)
     local cached, renew_at      -- the token, and when to fetch the next one
     local flight                -- the pending fetch: { deadline, done, token, err, sema, waiters }
     local longest = connection.longest(conn)
-    local secrets = { { client_secret, "[secret]" } }
+    -- Every form of the secret that is sent: the form body carries it percent-encoded, and a
+    -- server may echo it decoded, or re-encoded with lower-case hex.
+    local encoded = escape(client_secret)
+    local secrets = { { client_secret, "[secret]" }, { encoded, "[secret]" },
+        { (gsub(encoded, "%%%x%x", lower)), "[secret]" } }
 
     local function fetch()
         local started = conn.now()
@@ -78,7 +82,7 @@ function M.source(conn, token_url, audience, client_id, client_secret)
             headers = { ["Content-Type"] = "application/x-www-form-urlencoded",
                 Accept = "application/json" },
             body = "grant_type=client_credentials&client_id=" .. escape(client_id)
-                .. "&client_secret=" .. escape(client_secret) .. "&audience=" .. escape(audience),
+                .. "&client_secret=" .. encoded .. "&audience=" .. escape(audience),
         }, secrets)
         if not response then
             err.stage = "token"

@@ -45,7 +45,7 @@ function M.run(ctx, opts, positional)
     end
     if opts.json then
         local _, payload_json = token.decode_text(jwt)
-        ctx.stdout:write('{"claims":', payload_json, ',"valid":true}\n')
+        ctx.stdout:write('{"claims":', output.json_visible(payload_json), ',"valid":true}\n')
     else
         ctx.stdout:write(output.pretty(claims), "\n")
     end

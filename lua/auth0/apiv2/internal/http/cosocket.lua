@@ -30,6 +30,20 @@ function M.in_nginx()
     return true, COSOCKET_PHASES[phase] == true and ngx.socket ~= nil
 end
 
+--- The reads of an answer over a cosocket: `receiveany`, which returns as soon as any bytes
+-- arrive. `receive("*l")` or `receive(n)` would restart their timer after every partial read,
+-- so a server dripping a byte every 0.7 s would hold a 1 s timeout open for as long as it
+-- drips; one `receiveany` per step lets wire.exchange hold the whole answer to one timeout.
+-- @param sock a connected cosocket
+-- @treturn function fill(left_ms) -> bytes | nil, "closed" | "timeout" | error
+function M.filler(sock)
+    local chunk = wire.READ_CHUNK
+    return function(left)
+        sock:settimeout(left)
+        return sock:receiveany(chunk)
+    end
+end
+
 --- One request over a cosocket. Trust comes from nginx's `lua_ssl_trusted_certificate`;
 -- sslhandshake's third argument turns on chain and host name verification.
 -- @tparam table ngx
@@ -67,7 +81,7 @@ function M.request(ngx, req, u, text, where)
             if ngx.update_time then ngx.update_time() end
             return ngx.now() * 1000
         end,
-    })
+    }, M.filler(sock))
 end
 
 return M

@@ -7,7 +7,9 @@ local certname = require "auth0.apiv2.internal.http.certname"
 local M = {}
 
 local type, tostring, ipairs, pcall, require = type, tostring, ipairs, pcall, require
+local find, gsub, sub = string.find, string.gsub, string.sub
 local fail, host_matches = wire.fail, certname.host_matches
+local MAX_REASON = 200   -- bytes of a loader's message kept in ours
 
 -- Where Linux distributions and macOS keep the system's trusted CAs, for LuaSec.
 local SYSTEM_CA_FILES = {
@@ -62,7 +64,7 @@ local function luasec_handshake(sock, u, req, where)
     local has_ssl, ssl = pcall(require, "ssl")
     if not has_ssl then
         sock:close()
-        return fail("tls", "https needs LuaSec (module 'ssl'), which is not installed")
+        return fail("tls", "https needs " .. M.load_failure("LuaSec", "ssl", ssl))
     end
     local ctx, cerr = tls_context(ssl, req.ca_file)
     if not ctx then
@@ -92,6 +94,43 @@ local function luasec_handshake(sock, u, req, where)
     return conn
 end
 
+--- Why a module could not be loaded, for a message: "is not installed" only when Lua found
+-- no file for it; otherwise Lua's own reason (e.g. "undefined symbol: lua_gettop" from a host
+-- linked without -Wl,-E), on one line and bounded.
+-- @tparam string library "LuaSocket"
+-- @tparam string module "socket"
+-- @param err what pcall(require, module) returned
+function M.load_failure(library, module, err)
+    local text = tostring(err)
+    if find(text, "module '" .. module .. "' not found", 1, true) then
+        return library .. " (module '" .. module .. "') is not installed"
+    end
+    text = gsub(gsub(text, "%s*\n%s*", "; "), "%c", " ")
+    if #text > MAX_REASON then text = sub(text, 1, MAX_REASON) .. "..." end
+    return library .. " (module '" .. module .. "') cannot be loaded: " .. text
+end
+
+-- The reads of an answer over LuaSocket or LuaSec: whatever is already there (a zero
+-- timeout), else a wait in socket.select for the time left (select asks LuaSec's `dirty`
+-- for bytes it holds decrypted). A receive with a timeout would wait for its whole count, and
+-- in LuaSocket's default mode restart that wait after each partial read.
+function M.filler(socket, sock)
+    local chunk, select = wire.READ_CHUNK, socket.select
+    return function(left)
+        sock:settimeout(0)
+        local data, err, partial = sock:receive(chunk)
+        data = data or partial
+        if data and data ~= "" then return data end
+        if err == "closed" then return nil, "closed" end
+        if not wire.is_timeout(err) then return nil, err end
+        local readable, _, serr = select({ sock }, nil, left)
+        if not readable or not readable[1] then
+            return nil, serr == "timeout" and "timeout" or (serr or "timeout")
+        end
+        return ""   -- readable now: the next fill reads it
+    end
+end
+
 --- One request over LuaSocket, with LuaSec for https.
 -- @tparam table req `method`, `timeout` (ms), `ca_file`
 -- @tparam table u from url.parse_url
@@ -99,9 +138,7 @@ end
 -- @tparam string where "host:port", for messages
 function M.request(req, u, text, where)
     local has_socket, socket = pcall(require, "socket")
-    if not has_socket then
-        return fail("network", "LuaSocket (module 'socket') is not installed")
-    end
+    if not has_socket then return fail("network", M.load_failure("LuaSocket", "socket", socket)) end
     local sock, err = (u.ipv6 and socket.tcp6 or socket.tcp)()
     if not sock then return fail("network", "cannot create a socket: " .. tostring(err)) end
     sock:settimeout(req.timeout / 1000)
@@ -116,7 +153,7 @@ function M.request(req, u, text, where)
         if not sock then return nil, err, code end
     end
     return wire.exchange(sock, text, req.method or "GET", where,
-        { step = req.timeout / 1000, now = socket.gettime })
+        { step = req.timeout / 1000, now = socket.gettime }, M.filler(socket, sock))
 end
 
 return M

@@ -1,5 +1,5 @@
 /* Standalone tests for json_check.c. Build (from the repo root):
-     cc -std=c99 -Wall -Wextra -pedantic -Icsrc csrc/test_json_check.c csrc/json_check.c -o /tmp/t
+     cc -std=c99 -Wall -Wextra -pedantic -Icsrc ctest/test_json_check.c csrc/json_check.c -o /tmp/t
    Every input is copied into a malloc block of exactly its length, so ASan and valgrind catch
    any read past len. The last line printed is "N passed, M failed"; exit status is M != 0. */
 #include <stdio.h>
