@@ -1,5 +1,6 @@
 /* auth0.apiv2.core: the bytes behind auth0.apiv2 (private; users require auth0.apiv2.*).
    The only file that talks to Lua. Misuse raises; data failures return nil, reason. */
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -593,6 +594,8 @@ static int time_claim(apiv2_vpass *v, int which, double *out) {
     if (span->kind != '-' && (span->kind < '0' || span->kind > '9')) return -1;
     *out = apiv2_vpass_number(v->jws.payload + span->start, span->end - span->start,
                               &is_integer);
+    /* 1e400 reads as infinity: it must not mean "never expires". */
+    if (*out != *out || *out > DBL_MAX || *out < -DBL_MAX) return -1;
     return 1;
 }
 
