@@ -15,9 +15,10 @@ HMAC-SHA256 with a key prepared once, base64url, constant-time comparison, rando
     license = "MIT",
     labels = { "auth0", "jwt", "openresty" },
 }
+-- lua-cjson is optional: auth0.apiv2 uses `cjson.safe` when it can be required, else its own
+-- pure-Lua decoder behind the same strict checker (README, "Install").
 dependencies = {
     "lua >= 5.1, < 5.5",
-    "lua-cjson",
 }
 external_dependencies = {
     OPENSSL = { header = "openssl/hmac.h", library = "crypto" },
@@ -27,7 +28,7 @@ build = {
     modules = {
         ["auth0.apiv2.core"] = {
             sources = { "csrc/core.c", "csrc/b64url.c", "csrc/hmac.c", "csrc/json_check.c",
-                        "csrc/json_escape.c", "csrc/jws.c", "csrc/randpool.c" },
+                        "csrc/json_escape.c", "csrc/jws.c", "csrc/randpool.c", "csrc/vpass.c" },
             incdirs = { "$(OPENSSL_INCDIR)", "csrc" },
             libdirs = { "$(OPENSSL_LIBDIR)" },
             libraries = { "crypto" },
@@ -68,12 +69,24 @@ build = {
         ["auth0.apiv2.internal.key"] = "lua/auth0/apiv2/internal/key.lua",
         ["auth0.apiv2.internal.options"] = "lua/auth0/apiv2/internal/options.lua",
         ["auth0.apiv2.internal.ratelimit"] = "lua/auth0/apiv2/internal/ratelimit.lua",
+        ["auth0.apiv2.internal.reference_pass"] = "lua/auth0/apiv2/internal/reference_pass.lua",
         ["auth0.apiv2.internal.retry"] = "lua/auth0/apiv2/internal/retry.lua",
         ["auth0.apiv2.internal.scopes_data"] = "lua/auth0/apiv2/internal/scopes_data.lua",
         ["auth0.apiv2.internal.scopeset"] = "lua/auth0/apiv2/internal/scopeset.lua",
+        ["auth0.apiv2.internal.token_cache"] = "lua/auth0/apiv2/internal/token_cache.lua",
+        ["auth0.apiv2.internal.verifier"] = "lua/auth0/apiv2/internal/verifier.lua",
         ["auth0.apiv2.internal.verify"] = "lua/auth0/apiv2/internal/verify.lua",
         ["auth0.apiv2.internal.version"] = "lua/auth0/apiv2/internal/version.lua",
         ["auth0.apiv2.management"] = "lua/auth0/apiv2/management.lua",
+        ["auth0.apiv2.nginx"] = "lua/auth0/apiv2/nginx/init.lua",
+        ["auth0.apiv2.nginx.guard"] = "lua/auth0/apiv2/nginx/guard.lua",
+        ["auth0.apiv2.nginx.metrics"] = "lua/auth0/apiv2/nginx/metrics.lua",
+        ["auth0.apiv2.nginx.revocations"] = "lua/auth0/apiv2/nginx/revocations.lua",
+        ["auth0.apiv2.internal.nginx.bearer"] = "lua/auth0/apiv2/internal/nginx/bearer.lua",
+        ["auth0.apiv2.internal.nginx.rules"] = "lua/auth0/apiv2/internal/nginx/rules.lua",
+        ["auth0.apiv2.nginx.redis"] = "lua/auth0/apiv2/nginx/redis.lua",
+        ["auth0.apiv2.fleet"] = "lua/auth0/apiv2/fleet.lua",
+        ["auth0.apiv2.internal.fleet_wire"] = "lua/auth0/apiv2/internal/fleet_wire.lua",
         ["auth0.apiv2.scopes"] = "lua/auth0/apiv2/scopes.lua",
         ["auth0.apiv2.token"] = "lua/auth0/apiv2/token.lua",
     },

@@ -1,4 +1,4 @@
-/* The byte rules of a compact HS256 token (shared/vectors/README.md, "Token verification"
+/* The byte rules of a compact HS256 token (spec/fixtures/vectors/README.md, "Token verification"
    1-5): length first, only the base64url alphabet and dots, exactly three non-empty
    segments, strict base64url, strict JSON objects. Lua-free; used by core.c and the fuzzers. */
 #ifndef APIV2_JWS_H

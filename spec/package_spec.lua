@@ -1,14 +1,15 @@
 -- The rock: every Lua file is installed, and the C core and Lua modules share one version.
 local h = require "spec.helpers"
 
-local function load_rockspec()
+local function load_rockspec(path)
+    path = path or "auth0-apiv2-scm-1.rockspec"
     local env = {}
     local chunk
     if setfenv then
-        chunk = assert(loadstring(h.read("auth0-apiv2-scm-1.rockspec")))
+        chunk = assert(loadstring(h.read(path)))
         setfenv(chunk, env)
     else
-        chunk = assert(load(h.read("auth0-apiv2-scm-1.rockspec"), "rockspec", "t", env))
+        chunk = assert(load(h.read(path), "rockspec", "t", env))
     end
     chunk()
     return env
@@ -40,6 +41,23 @@ describe("the rockspec", function()
         for path in out:gmatch("[^\n]+") do   -- the C tests live in ctest/
             assert.is_true(sources[path], path .. " is not in the core's sources")
         end
+    end)
+end)
+
+describe("the release rockspec", function()
+    it("is the scm rockspec with the release's version and tag (scripts/release-rockspec)",
+        function()
+        local version = require("auth0.apiv2")._VERSION
+        local release = load_rockspec("rockspecs/auth0-apiv2-" .. version .. "-1.rockspec")
+        local scm = load_rockspec()
+        assert.are.equal(version .. "-1", release.version)
+        assert.are.same({ url = scm.source.url, tag = "v" .. version }, release.source)
+        release.version, release.source, scm.version, scm.source = nil, nil, nil, nil
+        assert.are.same(scm, release)
+    end)
+
+    it("has no hard dependency but Lua: lua-cjson is optional", function()
+        assert.are.same({ "lua >= 5.1, < 5.5" }, load_rockspec().dependencies)
     end)
 end)
 

@@ -41,7 +41,7 @@ local LIST_OPTIONS = { aud = true }
 M.Error = errors.Error
 local new_error, excerpt_of = errors.new_error, errors.excerpt_of
 
----------------------------------------------------------------- construction
+-- ------------------------------------------------------------- construction
 
 local Blacklist = {}
 Blacklist.__index = Blacklist
@@ -95,7 +95,7 @@ function Blacklist:__tostring()
     return "auth0.apiv2.blacklist (" .. self.base_url .. ", " .. self.kind .. ")"
 end
 
----------------------------------------------------------------- requests
+-- ------------------------------------------------------------- requests
 
 -- The (jti, aud) pair to revoke, from a token (decoded, not verified) or a table.
 local function revocation_of(fname, what)

@@ -49,7 +49,7 @@ local NEW_OPTIONS = {
 -- What mgmt:blacklist() passes on to blacklist.new.
 local SHARED_OPTIONS = { "timeout", "retries", "max_wait", "ca_file", "transport", "sleep", "now" }
 
----------------------------------------------------------------- construction
+-- ------------------------------------------------------------- construction
 
 local Management = {}
 Management.__index = Management
@@ -145,7 +145,7 @@ function Management:__tostring()
     return "auth0.apiv2.management (" .. self.base_url .. ", " .. self.kind .. ")"
 end
 
----------------------------------------------------------------- requests
+-- ------------------------------------------------------------- requests
 
 -- Whether a path parameter value would change the path's shape once put in it.
 local function unsafe_segment(value)

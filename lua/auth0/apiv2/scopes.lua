@@ -1,6 +1,6 @@
 --- The Management API v2 scope catalog: which scopes authorise an endpoint, what a scope means,
 -- and which one to grant. It is advice: Auth0's list grows, so a scope it does not know may still
--- be valid. The data is generated into `auth0.apiv2.scopes_data` by scripts/gen-scopes.
+-- be valid. The data is generated into `auth0.apiv2.internal.scopes_data` by scripts/gen-scopes.
 local data = require "auth0.apiv2.internal.scopes_data"
 local scopeset = require "auth0.apiv2.internal.scopeset"
 local json = require "auth0.apiv2.internal.json"

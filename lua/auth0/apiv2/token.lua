@@ -287,6 +287,15 @@ end
 
 M.verify = verifier.verify
 M.has_scope = verifier.has_scope
+
+--- A prepared verifier: the policy of token.verify fixed once, keys decoded once, an optional
+-- cache of verified tokens. See the README ("Prepared verification") and docs/verify.md.
+-- @tparam table opts `key` (a key object, a secret string, a list of them, or
+--   function(aud, header)), `audience`, `leeway`, `now` (a number or a function), `require_exp`,
+--   `is_revoked`, `scopes`, `any`, `endpoint`, `cache` (entries, default none)
+-- @return the verifier: `v:verify(jwt)`, `v:check(jwt)`, `v:flush()`, `v:stats()`
+-- @raise on misuse of the options, as token.verify
+M.verifier = require("auth0.apiv2.internal.verifier").new
 M.Token = Token
 
 return M

@@ -94,6 +94,9 @@ and aud are read from it (its signature is not checked); "-" reads it from stand
   --jti ID             the id of the token to revoke, instead of the token
   --aud ID             with --jti: the tenant's API key (optional with AUTH0_TOKEN)
   --json               print {"aud", "jti", "revoked": true} or {"error": {...}}
+  --redis HOST:PORT    revoke fleet-wide instead: write it into the gateways' Redis
+                       (docs/fleet.md; Auth0 is not asked; REDIS_PASSWORD from the
+                       environment, --redis-db N, --redis-prefix P, default auth0:)
 
 ]] .. TENANT_HELP
 

@@ -7,6 +7,7 @@ local input = require "auth0.apiv2.cli.input"
 local output = require "auth0.apiv2.cli.output"
 
 local fail, checked, compact = failure.fail, failure.checked, output.compact
+local concat = table.concat
 
 local MAX_LEEWAY_S = rules.MAX_LEEWAY_S
 
@@ -23,7 +24,7 @@ function M.run(ctx, opts, positional)
     local leeway = opts.leeway and args.whole_number(cmd, "leeway", opts.leeway, 0, MAX_LEEWAY_S)
     local required = args.scopes(opts.scope)
     local key = input.key(cmd, ctx, opts)
-    local claims, reason = checked(cmd, token.verify, jwt, key, {
+    local claims, reason, missing = checked(cmd, token.verify, jwt, key, {
         audience = opts.aud,
         leeway = leeway,
         now = ctx.now(),
@@ -32,7 +33,15 @@ function M.run(ctx, opts, positional)
     })
     key:wipe()
     if not claims then
-        fail(cmd, reason, opts.json and compact{ valid = false, reason = reason })
+        -- "insufficient scope" names the scopes the token lacks (token.verify's third value).
+        local list = {}
+        for s in (missing or ""):gmatch("%S+") do list[#list + 1] = s end
+        local message = reason
+        if list[1] then
+            message = reason .. " (missing: " .. concat(list, ", ") .. ")"
+        end
+        fail(cmd, message, opts.json and compact{ valid = false, reason = reason,
+            missing = list[1] and list or nil })
     end
     if opts.json then
         local _, payload_json = token.decode_text(jwt)
