@@ -142,15 +142,22 @@ local function prepared_keys(fname, spec, made, level)
     return as_key(fname, spec, made, level)
 end
 
--- A key no tenant has, made once (see mask_no_key).
+local function wipe_all(made)
+    for i = 1, #made do made[i]:wipe() end
+end
+
+-- A key no tenant has, made once: with mask_no_key, a token whose aud has no key costs the
+-- same pass as one whose key does not match, so neither the reason nor the time tells them
+-- apart (README: "Choosing the key by aud").
 local decoy
 local function decoy_key()
     if not decoy then decoy = make_key("token.verify", core.random(32), { encoding = "raw" }) end
     return decoy
 end
 
-local function wipe_all(made)
-    for i = 1, #made do made[i]:wipe() end
+-- Whether what a key function returned means "no key": nil, false or an empty list.
+local function no_key(chosen)
+    return not chosen or (type(chosen) == "table" and not is_key(chosen) and chosen[1] == nil)
 end
 
 -- The clock of a policy: a fixed number, a function, or the library's clock.
@@ -179,16 +186,13 @@ local function run(fname, p, key_spec, key_fn, jwt, want)
             any, 2)
         if not ok then return nil, claimed_aud end
         local chosen = key_fn(claimed_aud, header)
-        -- nil, false or an empty list: the function knows no key for this aud.
-        if not chosen or (type(chosen) == "table" and not is_key(chosen) and chosen[1] == nil) then
+        local made, prepared = {}
+        if no_key(chosen) then
             if not p.mask_no_key then return nil, "no key" end
-            -- mask_no_key: the same reason, and the same MAC, as a key that does not match,
-            -- so neither tells whether the aud is a known tenant.
-            pass(jwt, decoy_key(), now, leeway, require_exp, audience, all, any, want)
-            return nil, "signature mismatch"
+            prepared = decoy_key()
+        else
+            prepared = prepared_keys(fname, chosen, made, 3)
         end
-        local made = {}
-        local prepared = prepared_keys(fname, chosen, made, 3)
         result, aud, jti, exp, nbf, iat, missing = pass(jwt, prepared, now, leeway, require_exp,
             audience, all, any, want)
         wipe_all(made)
