@@ -9,7 +9,9 @@ local scopes = require "auth0.apiv2.scopes"
 local json = require "auth0.apiv2.internal.json"
 local h = require "spec.helpers"
 
-local HUGE = string.rep("A", 100 * 1024 * 1024)
+-- 100 MB; 8 MiB under valgrind, where each pass over 100 MB takes minutes and the bounds it
+-- meets (8 KiB tokens and endpoints, 32-level JSON) are as far away.
+local HUGE = string.rep("A", (os.getenv("VALGRIND") and 8 or 100) * 1024 * 1024)
 -- Calls marked `mib` get 1 MiB instead: they percent-encode or scan it byte by byte, which
 -- takes seconds for 100 MB and shows nothing more.
 local MIB = string.rep("A", 1024 * 1024)
@@ -29,12 +31,12 @@ local BAD = {
     { "nil", nil, "nil" }, { "boolean", true, "boolean" }, { "number", 42, "number" },
     { "NaN", 0 / 0, "number" }, { "empty string", "", "string" }, { "NUL", "\0", "string" },
     { "NULs", "a\0b.c\0d.e\0f", "string" }, { "invalid UTF-8", "\255\254\192\128", "string" },
-    { "100 MB string", HUGE, "string" }, { "deep table", deep(100000), "table" },
+    { "huge string", HUGE, "string" }, { "deep table", deep(100000), "table" },
     { "cyclic table", cyclic, "table" }, { "function", function() end, "function" },
     { "coroutine", coroutine.create(function() end), "thread" },
     { "userdata", io.stdout, "userdata" }, { "array", { 1, 2, 3 }, "table" },
 }
-local STRINGS = { "empty string", "NUL", "NULs", "invalid UTF-8", "100 MB string" }
+local STRINGS = { "empty string", "NUL", "NULs", "invalid UTF-8", "huge string" }
 local TABLES = { "deep table", "cyclic table", "array" }
 
 local key = token.key(h.SECRET)
@@ -93,7 +95,7 @@ local CALLS = {
     { "token.new aud", function(bad) return token.new{ aud = bad } end, prefix = "token.new: ",
       raises = "aud must be a non-empty string (the tenant's API key)",
       by_name = { ["invalid UTF-8"] = "aud: string is not UTF-8 text (invalid utf8)" },
-      returns = names({ "NUL", "NULs", "100 MB string" }, a_table) },
+      returns = names({ "NUL", "NULs", "huge string" }, a_table) },
     { "token.new scopes", function(bad) return token.new{ aud = "A", scopes = bad } end,
       prefix = "token.new: ", raises = "scopes must be a table",
       by_name = { ["deep table"] = "scopes.x must be a non-empty list of actions",
@@ -106,7 +108,7 @@ local CALLS = {
           NUL = MALFORMED_SCOPE:format("'\\0'"),
           NULs = MALFORMED_SCOPE:format("'a\\0b.c\\0d.e\\0f'"),
           ["invalid UTF-8"] = MALFORMED_SCOPE:format("'\\255\\254\\192\\128'"),
-          ["100 MB string"] = MALFORMED_SCOPE:format("'" .. string.rep("A", 64) .. "...'") },
+          ["huge string"] = MALFORMED_SCOPE:format("'" .. string.rep("A", 64) .. "...'") },
       returns = { ["nil"] = a_table } },
     { "token.new claims", function(bad) return token.new{ aud = "A", claims = { c = bad } } end,
       prefix = "token.new: claims.c", raises = ": cannot encode a %t",
@@ -115,30 +117,30 @@ local CALLS = {
           ["deep table"] = string.rep(".x", 32) .. DEEP,
           ["cyclic table"] = string.rep(".self", 32) .. DEEP },
       returns = names({ "nil", "boolean", "number", "empty string", "NUL", "NULs",
-          "100 MB string", "array" }, a_table) },
+          "huge string", "array" }, a_table) },
     { "token.new jti", function(bad) return token.new{ aud = "A", jti = bad } end,
       prefix = "token.new: ", raises = "jti must be a non-empty string",
       by_name = { ["invalid UTF-8"] = "jti: string is not UTF-8 text (invalid utf8)" },
-      returns = names({ "nil", "NUL", "NULs", "100 MB string" }, a_table) },
+      returns = names({ "nil", "NUL", "NULs", "huge string" }, a_table) },
     { "token.new lifetime", function(bad) return token.new{ aud = "A", lifetime = bad } end,
       prefix = "token.new: ", raises = LIFETIME, returns = names({ "nil", "number" }, a_table) },
     { "token.key", function(bad) return token.key(bad) end, prefix = "token.key: ",
       raises = "secret must be a string, got %t",
       by_name = { ["empty string"] = "key is 0 bytes, at least 32 are required", NUL = NOT_BASE64,
           NULs = NOT_BASE64, ["invalid UTF-8"] = NOT_BASE64 },
-      returns = { ["100 MB string"] = a_key } },
+      returns = { ["huge string"] = a_key } },
     { "token.key raw", function(bad) return token.key(bad, { encoding = "raw" }) end,
       prefix = "token.key: ", raises = "secret must be a string, got %t",
       by_name = { ["empty string"] = "key is 0 bytes, at least 32 are required",
           NUL = "key is 1 bytes, at least 32 are required",
           NULs = "key is 11 bytes, at least 32 are required",
           ["invalid UTF-8"] = "key is 4 bytes, at least 32 are required" },
-      returns = { ["100 MB string"] = a_key } },
+      returns = { ["huge string"] = a_key } },
     { "sign", function(bad) return token.new{ aud = "A" }:sign(bad) end, prefix = "token.sign: ",
       raises = "expected a key object or a secret string, got %t",
       by_name = { ["empty string"] = "key is 0 bytes, at least 32 are required", NUL = NOT_BASE64,
           NULs = NOT_BASE64, ["invalid UTF-8"] = NOT_BASE64 },
-      returns = { ["100 MB string"] = a_token } },
+      returns = { ["huge string"] = a_token } },
     { "sign with claims", function(bad)
           return token.new{ aud = bad == HUGE and HUGE or "A" }:sign(key)
       end, prefix = "token.sign: ", raises = "the token would be longer than 8192 bytes",
@@ -148,7 +150,7 @@ local CALLS = {
     { "token.verify jwt", function(bad) return token.verify(bad, key) end,
       prefix = "token.verify: ", raises = "token must be a string, got %t",
       returns = merge(names(STRINGS, is(nil, "malformed token")),
-          { ["100 MB string"] = is(nil, "token too long") }) },
+          { ["huge string"] = is(nil, "token too long") }) },
     { "token.verify key", function(bad) return token.verify(good_jwt, bad) end,
       prefix = "token.verify: ",
       raises = "key must be a key object, a secret string, a list of them or a function",
@@ -156,7 +158,7 @@ local CALLS = {
           NULs = NOT_BASE64, ["invalid UTF-8"] = NOT_BASE64,
           ["deep table"] = "the list of keys is empty",
           ["cyclic table"] = "the list of keys is empty" },
-      returns = { ["100 MB string"] = is(nil, "signature mismatch"), ["function"] = is(nil, "no key") } },
+      returns = { ["huge string"] = is(nil, "signature mismatch"), ["function"] = is(nil, "no key") } },
     { "token.verify opts", function(bad) return token.verify(good_jwt, key, bad) end,
       prefix = "token.verify: ", raises = OPTIONS, by_name = OPTION_NAMES,
       returns = { ["nil"] = a_table } },
@@ -166,11 +168,11 @@ local CALLS = {
     { "token.decode", function(bad) return token.decode(bad) end, prefix = "token.decode: ",
       raises = "token must be a string, got %t",
       returns = merge(names(STRINGS, is(nil, "malformed token")),
-          { ["100 MB string"] = is(nil, "token too long") }) },
+          { ["huge string"] = is(nil, "token too long") }) },
     { "token.decode_text", function(bad) return token.decode_text(bad) end,
       prefix = "token.decode_text: ", raises = "token must be a string, got %t",
       returns = merge(names(STRINGS, is(nil, "malformed token")),
-          { ["100 MB string"] = is(nil, "token too long") }) },
+          { ["huge string"] = is(nil, "token too long") }) },
     { "token.has_scope claims", function(bad) return token.has_scope(bad, "read:users") end,
       prefix = "token.has_scope: ", raises = "claims must be a table",
       returns = names(TABLES, is(false)) },
@@ -182,14 +184,14 @@ local CALLS = {
       returns = names(TABLES, is({})) },
     { "token.bearer", function(bad) return token.bearer(bad) end,
       returns = names({ "nil", "boolean", "number", "NaN", "function", "coroutine", "userdata",
-          "empty string", "NUL", "NULs", "invalid UTF-8", "100 MB string", "deep table",
+          "empty string", "NUL", "NULs", "invalid UTF-8", "huge string", "deep table",
           "cyclic table", "array" }, is(nil, "no bearer token")) },
     { "blacklist.new", function(bad) return blacklist.new(bad) end, prefix = "blacklist.new: ",
       raises = OPTIONS, by_name = OPTION_NAMES },
     { "blacklist.new token", function(bad) return blacklist.new{ domain = "t.auth0.com", token = bad } end,
       prefix = "blacklist.new: ", raises = "token must be a bearer token (a compact JWT)",
       by_name = { ["nil"] = "token (or key and aud) is required" },
-      returns = { ["100 MB string"] = a_table, ["function"] = a_table } },
+      returns = { ["huge string"] = a_table, ["function"] = a_table } },
     { "bl:revoke", function(bad) return bl:revoke(bad) end, prefix = "blacklist.revoke: ",
       raises = "expected a token or a table with jti and aud, got %t",
       returns = merge(names(STRINGS, error_value("malformed_token")),
@@ -204,24 +206,24 @@ local CALLS = {
     { "mgmt:request params", function(bad) return mgmt:request("GET", "/users/{id}", { id = bad }) end,
       mib = true, prefix = "management.request: ", raises = PARAM,
       by_name = { ["nil"] = PARAM .. " (it is missing)" },
-      returns = merge(names({ "number", "NUL", "NULs", "invalid UTF-8", "100 MB string" }, is(true)),
+      returns = merge(names({ "number", "NUL", "NULs", "invalid UTF-8", "huge string" }, is(true)),
           { ["empty string"] = error_value("invalid_parameter") }) },
     { "mgmt:request body", function(bad) return mgmt:request("POST", "/users", nil, bad) end,
       prefix = "management.request: ", raises = "body must be a table or JSON text",
       by_name = { ["deep table"] = "body" .. string.rep(".x", 32) .. DEEP,
           ["cyclic table"] = "body" .. string.rep(".self", 32) .. DEEP },
-      returns = names({ "nil", "empty string", "NUL", "NULs", "invalid UTF-8", "100 MB string",
+      returns = names({ "nil", "empty string", "NUL", "NULs", "invalid UTF-8", "huge string",
           "array" }, is(true)) },
     -- A query value that is a table but not a list is issue 15's (item 6): not asserted here.
     { "mgmt:request query", function(bad) return mgmt:request("GET", "/users", nil, nil, { q = bad }) end,
       mib = true, prefix = "management.request: ", raises = QUERY, skip = { "deep table", "cyclic table" },
       returns = names({ "nil", "boolean", "number", "empty string", "NUL", "NULs", "invalid UTF-8",
-          "100 MB string", "array" }, is(true)) },
+          "huge string", "array" }, is(true)) },
     { "scopes.for_endpoint", function(bad) return scopes.for_endpoint(bad) end, mib = true,
       prefix = "scopes.for_endpoint: ", raises = "endpoint must be a string",
       -- Over scopes.MAX_ENDPOINT bytes: refused before any matching (issue 15, item 13).
       returns = merge(names({ "empty string", "NUL", "NULs", "invalid UTF-8" },
-          is(nil, "malformed endpoint")), { ["100 MB string"] = is(nil, "endpoint too long") }) },
+          is(nil, "malformed endpoint")), { ["huge string"] = is(nil, "endpoint too long") }) },
     { "scopes.describe", function(bad) return scopes.describe(bad) end,
       prefix = "scopes.describe: ", raises = "scope must be a string",
       returns = names(STRINGS, is(nil)) },
@@ -235,7 +237,7 @@ local CALLS = {
           ["empty string"] = is('""'), NUL = is('"\\u0000"'),
           NULs = is('"a\\u0000b.c\\u0000d.e\\u0000f"'),
           ["invalid UTF-8"] = is(nil, "value: string is not UTF-8 text (invalid utf8)"),
-          ["100 MB string"] = function(a) assert.are.equal(#HUGE + 2, #a) end,
+          ["huge string"] = function(a) assert.are.equal(#HUGE + 2, #a) end,
           ["deep table"] = is(nil, "value" .. string.rep(".x", 32) .. DEEP),
           ["cyclic table"] = is(nil, "value" .. string.rep(".self", 32) .. DEEP),
           ["function"] = is(nil, "value: cannot encode a function"),
@@ -276,7 +278,7 @@ describe("every public function given bad input", function()
         end
     end)
 
-    it("handles 100 MB tokens and secrets in bounded time", function()
+    it("handles huge tokens and secrets in bounded time", function()
         local t0 = os.clock()
         assert.are.same({ nil, "token too long" }, { token.verify(HUGE, key) })
         assert.are.same({ nil, "token too long" }, { token.decode(HUGE) })
