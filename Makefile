@@ -9,7 +9,7 @@ CFLAGS_CORE = -std=c99 $(OPT) -g -fPIC $(WARN) -DOPENSSL_API_COMPAT=0x10101000L 
 LDLIBS_CORE = -lcrypto -lm
 
 CORE_SRC = csrc/core.c csrc/b64url.c csrc/hmac.c csrc/json_check.c csrc/json_escape.c csrc/jws.c \
-           csrc/randpool.c
+           csrc/randpool.c csrc/vpass.c
 CORE_HDR = $(wildcard csrc/*.h)
 
 # One build of the core per Lua ABI: build/<version>/auth0/apiv2/core.so.
@@ -27,8 +27,8 @@ LUA_jit = luajit
 CORES = $(foreach v,$(LUA_VERSIONS),build/$(v)/auth0/apiv2/core.so)
 
 .PHONY: all build deps demo test test-all test-c test-fixtures lint rock bench clean fuzz fuzz-smoke \
-        test-asan test-valgrind embed-example test-embed test-openresty check docs \
-        test-openssl11 test-bare-debian
+        test-asan test-valgrind embed-example test-embed test-openresty check docs test-fleet \
+        explorer test-explorer test-openssl11 test-bare-debian
 
 all: build
 
@@ -54,8 +54,8 @@ demo: deps build
 
 # Everything: lint, C unit tests, every spec on every Lua, the rock, the embedding hosts,
 # a short fuzzing run, the specs against an ASan+UBSan core and under valgrind.
-test: deps build lint docs test-c test-fixtures test-all rock test-embed test-openresty fuzz-smoke \
-      test-asan test-valgrind
+test: deps build lint docs test-c test-fixtures test-all rock test-embed test-openresty test-fleet test-hostile \
+      fuzz-smoke test-asan test-valgrind test-explorer
 	@echo "make test: all passed"
 
 # The quick loop while working: luacheck and every spec on Lua 5.4 (no installs, no C lint, no
@@ -73,9 +73,31 @@ docs:
 	then echo "make docs: LDoc warned (above)"; exit 1; fi
 	@echo "make docs: build/docs/index.html"
 
-# The gateway example inside a real nginx (2 workers) against the local Auth0-like server.
+# The offline token generator page (docs/explorer.md), printed by the library itself, and its
+# tests in headless chromium (about 3 minutes).
+explorer: build
+	bin/auth0-apiv2 explorer > build/explorer.html.tmp && mv build/explorer.html.tmp build/explorer.html
+
+test-explorer: explorer
+	/usr/bin/python3 spec/explorer/test_explorer.py
+
+# The gateway example inside a real nginx (2 workers) against the local Auth0-like server,
+# and auth0.apiv2.nginx from the README's nginx.conf (spec/openresty/guard).
 test-openresty: build
 	spec/openresty/run
+	spec/openresty/automation
+	spec/openresty/guard
+
+# Revocation across a fleet (docs/fleet.md): one redis-server, two nginx nodes of two workers
+# and the local Auth0-like server, on loopback (about 30 s).
+test-fleet: build
+	spec/fleet/run
+
+# The HTTP client inside a real nginx against a hostile server (issue 15): a dripping server,
+# a blacklist refresh behind it, endless header lines. About 10 s.
+.PHONY: test-hostile
+test-hostile: build
+	spec/openresty/hostile
 
 # The C host that links the library statically (examples/embed/README.md).
 embed-example:
@@ -133,7 +155,7 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
               -DOPENSSL_API_COMPAT=0x10101000L -Icsrc
 FUZZ_SRC_b64url = csrc/b64url.c
 FUZZ_SRC_json_check = csrc/json_check.c
-FUZZ_SRC_jws = csrc/jws.c csrc/b64url.c csrc/json_check.c csrc/hmac.c
+FUZZ_SRC_jws = csrc/jws.c csrc/b64url.c csrc/json_check.c csrc/hmac.c csrc/vpass.c
 FUZZ_SRC_verify_lua = $(CORE_SRC) -I$(INC_5.4) -DAPIV2_ROOT='"$(CURDIR)"' \
                       /usr/lib/x86_64-linux-gnu/liblua5.4.a -Wl,-E -lm -ldl
 FUZZERS = $(foreach t,$(FUZZ_TARGETS),build/fuzz/fuzz_$(t))
@@ -190,7 +212,9 @@ test-bare-debian:
 
 bench: build
 	bench/run
+	bench/automation
 	bench/openresty/run
+	bench/fleet/run
 
 # Everything a build leaves: build/, and what `luarocks make` compiles in the checkout.
 clean:

@@ -1,5 +1,6 @@
 /* auth0.apiv2.core: the bytes behind auth0.apiv2 (private; users require auth0.apiv2.*).
    The only file that talks to Lua. Misuse raises; data failures return nil, reason. */
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "json_escape.h"
 #include "jws.h"
 #include "randpool.h"
+#include "vpass.h"
 
 #define APIV2_VERSION "0.1.0"
 
@@ -479,6 +481,252 @@ static int core_jws_parse(lua_State *L) {
     return 4;
 }
 
+/* ---------------------------------------------------------------- the one-pass verifier */
+
+#define NULL_KEY "auth0.apiv2.json_null"
+
+/* core.set_json_null(v): the value JSON null becomes in tables the core builds (json.null). */
+static int core_set_json_null(lua_State *L) {
+    luaL_checkany(L, 1);
+    lua_settop(L, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, NULL_KEY);
+    return 0;
+}
+
+static void push_number(lua_State *L, const unsigned char *text, size_t n) {
+    int is_integer = 0;
+    double value = apiv2_vpass_number(text, n, &is_integer);
+#if LUA_VERSION_NUM >= 503
+    if (is_integer) {
+        lua_pushinteger(L, (lua_Integer)value);
+        return;
+    }
+#endif
+    lua_pushnumber(L, (lua_Number)value);
+}
+
+/* Pushes the checked JSON string whose opening quote is at text[pos]; returns the offset past
+   its closing quote. */
+static size_t push_string(lua_State *L, apiv2_vpass *v, const unsigned char *text, size_t pos) {
+    size_t start = pos + 1, i = start;
+    int escaped = 0;
+    while (text[i] != '"') {
+        if (text[i] == '\\') {
+            escaped = 1;
+            i += 2;
+        } else {
+            i++;
+        }
+    }
+    if (!escaped) {
+        lua_pushlstring(L, (const char *)text + start, i - start);
+    } else {
+        size_t n = apiv2_json_unescape((const char *)text + start, i - start, v->scratch);
+        lua_pushlstring(L, (const char *)v->scratch, n);
+    }
+    return i + 1;
+}
+
+static size_t skip_ws(const unsigned char *text, size_t pos) {
+    while (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\r' || text[pos] == '\n') pos++;
+    return pos;
+}
+
+/* Pushes the checked JSON value at text[pos] as lua-cjson would build it (objects and arrays
+   as tables, null as the registered json.null, integers as integers on 5.3+); returns the
+   offset past it. The nesting is at most APIV2_JSON_MAX_DEPTH: the check refused deeper. */
+/* NOLINTNEXTLINE(misc-no-recursion): at most 64 deep, the check refused deeper */
+static size_t push_value(lua_State *L, apiv2_vpass *v, const unsigned char *text, size_t pos) {
+    unsigned char c = text[pos];
+    size_t end;
+    if (c == '"') return push_string(L, v, text, pos);
+    if (c == '{') {
+        luaL_checkstack(L, 3, "claims nested too deep");
+        lua_newtable(L);
+        pos = skip_ws(text, pos + 1);
+        if (text[pos] == '}') return pos + 1;
+        for (;;) {
+            pos = push_string(L, v, text, pos);
+            pos = skip_ws(text, skip_ws(text, pos) + 1);   /* the colon */
+            pos = skip_ws(text, push_value(L, v, text, pos));
+            lua_rawset(L, -3);
+            if (text[pos] == '}') return pos + 1;
+            pos = skip_ws(text, pos + 1);
+        }
+    }
+    if (c == '[') {
+        int i = 0;
+        luaL_checkstack(L, 3, "claims nested too deep");
+        lua_newtable(L);
+        pos = skip_ws(text, pos + 1);
+        if (text[pos] == ']') return pos + 1;
+        for (;;) {
+            pos = skip_ws(text, push_value(L, v, text, pos));
+            lua_rawseti(L, -2, ++i);
+            if (text[pos] == ']') return pos + 1;
+            pos = skip_ws(text, pos + 1);
+        }
+    }
+    end = apiv2_vpass_skip(text, pos);
+    if (c == 't') lua_pushboolean(L, 1);
+    else if (c == 'f') lua_pushboolean(L, 0);
+    else if (c == 'n') lua_getfield(L, LUA_REGISTRYINDEX, NULL_KEY);   /* nil when unset */
+    else push_number(L, text + pos, end - pos);
+    if (c == 'n' && lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushlightuserdata(L, NULL);   /* lua-cjson's null */
+    }
+    return end;
+}
+
+/* Pushes a recorded claim's value, or nil when absent. */
+static void push_claim(lua_State *L, apiv2_vpass *v, int which) {
+    const apiv2_json_span *span = &v->claim[which];
+    if (span->kind == 0) lua_pushnil(L);
+    else push_value(L, v, v->jws.payload, span->start);
+}
+
+/* A time claim: 0 absent, 1 a number (in *out), -1 another type. */
+static int time_claim(apiv2_vpass *v, int which, double *out) {
+    const apiv2_json_span *span = &v->claim[which];
+    int is_integer;
+    if (span->kind == 0) return 0;
+    if (span->kind != '-' && (span->kind < '0' || span->kind > '9')) return -1;
+    *out = apiv2_vpass_number(v->jws.payload + span->start, span->end - span->start,
+                              &is_integer);
+    /* 1e400 reads as infinity: it must not mean "never expires". */
+    if (*out != *out || *out > DBL_MAX || *out < -DBL_MAX) return -1;
+    return 1;
+}
+
+static void push_time(lua_State *L, apiv2_vpass *v, int which) {
+    const apiv2_json_span *span = &v->claim[which];
+    if (span->kind == 0) lua_pushnil(L);
+    else push_number(L, v->jws.payload + span->start, span->end - span->start);
+}
+
+/* Whether the MAC of the signing input under the key at index idx is the signature. */
+static int key_matches(lua_State *L, int idx, const char *jwt, apiv2_vpass *v) {
+    key_object *k = (key_object *)test_key(L, idx);
+    unsigned char mac[APIV2_MAC_LEN];
+    int ok;
+    if (k == NULL) luaL_error(L, "token.verify: key must be a key object");
+    if (k->hmac == NULL) luaL_error(L, "token.verify: the key has been wiped");
+    if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)jwt, v->jws.signing_input_len, NULL, 0,
+                        mac)) {
+        OPENSSL_cleanse(mac, sizeof mac);
+        return luaL_error(L, "token.verify: OpenSSL failed to compute the MAC");
+    }
+    ok = CRYPTO_memcmp(mac, v->jws.signature, APIV2_MAC_LEN) == 0;
+    OPENSSL_cleanse(mac, sizeof mac);
+    return ok;
+}
+
+/* Appends to b the scopes of the list at idx that are missing (all: every one not granted;
+   any: all of them when none is). Returns how many were added. */
+static int add_missing(lua_State *L, luaL_Buffer *b, int idx, apiv2_vpass *v, int any,
+                       int count) {
+    int i, n, added = 0, found = 0;
+    size_t len;
+    const char *s;
+    if (lua_isnoneornil(L, idx)) return 0;
+    n = (int)apiv2_rawlen(L, idx);
+    if (any) {
+        for (i = 1; i <= n && !found; i++) {
+            lua_rawgeti(L, idx, i);
+            s = lua_tolstring(L, -1, &len);
+            found = s != NULL && apiv2_vpass_granted(v, s, len);
+            lua_pop(L, 1);
+        }
+        if (found || n == 0) return 0;
+    }
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, i);
+        s = lua_tolstring(L, -1, &len);
+        if (s != NULL && (any || !apiv2_vpass_granted(v, s, len))) {
+            if (count + added > 0) luaL_addchar(b, ' ');
+            luaL_addvalue(b);   /* pops the string */
+            added++;
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    return added;
+}
+
+/* core.verify_pass(jwt, keys, now, leeway, require_exp, audience, all, any, want): one token
+   through the policy up to revocation, in one pass (vpass.c), with the protocol of
+   auth0.apiv2.internal.reference_pass: want 0 -> true, aud, jti, exp, nbf, iat, missing;
+   want 1 -> the same with the claims table first; want 2 -> true, aud, header (no MAC);
+   a failure -> nil, reason. The work area (26 KiB) is this state's upvalue. */
+static int core_verify_pass(lua_State *L) {
+    size_t n, audience_len = 0;
+    const char *jwt = check_bytes(L, 1, &n);
+    lua_Number now = luaL_checknumber(L, 3), leeway = luaL_checknumber(L, 4);
+    int require_exp = lua_toboolean(L, 5);
+    const char *audience = lua_isnil(L, 6) ? NULL : check_bytes(L, 6, &audience_len);
+    lua_Integer want = luaL_checkinteger(L, 9);
+    apiv2_vpass *v = (apiv2_vpass *)lua_touserdata(L, lua_upvalueindex(1));
+    const char *reason;
+    double exp = 0, nbf = 0, iat = 0;
+    int has_exp, has_nbf, has_iat, matched = 0, missing;
+    luaL_Buffer b;
+
+    if (n > APIV2_TOKEN_MAX) return push_failure(L, "token too long");
+    reason = apiv2_vpass_run(jwt, n, v);
+    if (reason) return push_failure(L, reason);
+    if (want == 2) {
+        lua_pushboolean(L, 1);
+        push_claim(L, v, APIV2_C_AUD);
+        push_value(L, v, v->jws.header, skip_ws(v->jws.header, 0));
+        return 3;
+    }
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        int i, count = (int)apiv2_rawlen(L, 2);
+        /* Every key is tried, so the time taken does not say which one matched. */
+        for (i = 1; i <= count; i++) {
+            lua_rawgeti(L, 2, i);
+            if (key_matches(L, lua_gettop(L), jwt, v)) matched = 1;
+            lua_pop(L, 1);
+        }
+    } else {
+        matched = key_matches(L, 2, jwt, v);
+    }
+    if (!matched) return push_failure(L, "signature mismatch");
+
+    has_exp = time_claim(v, APIV2_C_EXP, &exp);
+    has_nbf = time_claim(v, APIV2_C_NBF, &nbf);
+    has_iat = time_claim(v, APIV2_C_IAT, &iat);
+    if (has_exp < 0 || has_nbf < 0 || has_iat < 0) return push_failure(L, "invalid claim type");
+    if (!has_exp) {
+        if (require_exp) return push_failure(L, "exp missing");
+    } else if (!((double)now - (double)leeway < exp)) {   /* NaN-safe: expired unless below */
+        return push_failure(L, "expired");
+    }
+    if (has_nbf && nbf > (double)now + (double)leeway) return push_failure(L, "not yet valid");
+    if (has_iat && iat > (double)now + (double)leeway)
+        return push_failure(L, "issued in the future");
+    if (audience != NULL && !apiv2_vpass_audience(v, audience, audience_len))
+        return push_failure(L, "audience mismatch");
+
+    if (want == 1) push_value(L, v, v->jws.payload, skip_ws(v->jws.payload, 0));
+    else lua_pushboolean(L, 1);
+    push_claim(L, v, APIV2_C_AUD);
+    push_claim(L, v, APIV2_C_JTI);
+    push_time(L, v, APIV2_C_EXP);
+    push_time(L, v, APIV2_C_NBF);
+    push_time(L, v, APIV2_C_IAT);
+    luaL_buffinit(L, &b);
+    missing = add_missing(L, &b, 7, v, 0, 0);
+    missing += add_missing(L, &b, 8, v, 1, missing);
+    luaL_pushresult(&b);   /* also when empty: the buffer may hold a slot on the stack */
+    if (!missing) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+    return 7;
+}
+
 /* ---------------------------------------------------------------- module */
 
 static const luaL_Reg KEY_METHODS[] = {
@@ -500,6 +748,7 @@ static const luaL_Reg CORE_FUNCTIONS[] = {
     { "key", core_key },
     { "key_verify", key_verify },
     { "secret_decode", core_secret_decode },
+    { "set_json_null", core_set_json_null },
     { NULL, NULL }
 };
 
@@ -535,6 +784,13 @@ static void register_jws_parse(lua_State *L) {
     lua_setfield(L, -2, "jws_parse");
 }
 
+/* verify_pass keeps its work area as an upvalue too. */
+static void register_verify_pass(lua_State *L) {
+    apiv2_newudata(L, sizeof(apiv2_vpass));
+    lua_pushcclosure(L, core_verify_pass, 1);
+    lua_setfield(L, -2, "verify_pass");
+}
+
 static void register_pool_functions(lua_State *L) {
     const luaL_Reg *r;
     pool_object *p = (pool_object *)apiv2_newudata(L, sizeof *p);
@@ -560,6 +816,7 @@ LUALIB_API int luaopen_auth0_apiv2_core(lua_State *L) {
     apiv2_newlib(L, CORE_FUNCTIONS);
     register_pool_functions(L);
     register_jws_parse(L);
+    register_verify_pass(L);
     lua_pushliteral(L, APIV2_VERSION);
     lua_setfield(L, -2, "_VERSION");
     lua_pushinteger(L, TOKEN_MAX);

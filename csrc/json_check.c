@@ -34,6 +34,9 @@ typedef struct {
     size_t name_count;           /* names of all currently open objects, innermost last */
     size_t name_capacity;
     member_name inline_names[INLINE_NAME_SLOTS];
+    const apiv2_json_want *want; /* top-level members to record, or NULL */
+    size_t want_count;
+    apiv2_json_span *found;
 } json_parser;
 
 /* Walks a validated member name yielding the bytes of its decoded UTF-8 form. */
@@ -490,6 +493,35 @@ static int parse_scalar(json_parser *p)
     return APIV2_JSON_INVALID;
 }
 
+/* The slot of want that the member name just parsed names, or -1. */
+static long wanted_slot(const json_parser *p)
+{
+    const member_name *name = &p->names[p->name_count - 1];
+    size_t i;
+
+    for (i = 0; i < p->want_count; i++) {
+        const apiv2_json_want *w = &p->want[i];
+        if (!name->has_escape) {
+            if (name->length == w->name_len
+                && memcmp(p->text + name->start, w->name, w->name_len) == 0)
+                return (long)i;
+        } else {
+            name_cursor c;
+            size_t k = 0;
+            int x;
+            cursor_init(&c, p->text, name);
+            while ((x = cursor_next(&c)) >= 0) {
+                if (k >= w->name_len || (unsigned char)w->name[k] != (unsigned char)x)
+                    break;
+                k++;
+            }
+            if (x < 0 && k == w->name_len)
+                return (long)i;
+        }
+    }
+    return -1;
+}
+
 /* The grammar as a loop: read a value (opening brackets push a frame and go round again),
    then pop through any closing brackets until a comma asks for the next value. */
 static int parse_document(json_parser *p)
@@ -497,6 +529,7 @@ static int parse_document(json_parser *p)
     unsigned char frame_is_object[APIV2_JSON_MAX_DEPTH];
     size_t frame_name_base[APIV2_JSON_MAX_DEPTH];
     size_t depth = 0;
+    long slot = -1;                         /* the wanted member whose value is being read */
     int rc;
 
     for (;;) {
@@ -506,6 +539,10 @@ static int parse_document(json_parser *p)
         if (p->pos >= p->len)
             return APIV2_JSON_INVALID;
         c = p->text[p->pos];
+        if (slot >= 0 && depth == 1) {
+            p->found[slot].start = p->pos;
+            p->found[slot].kind = c;
+        }
         if (c == '{' || c == '[') {
             unsigned char closer = (unsigned char)(c == '{' ? '}' : ']');
 
@@ -523,6 +560,8 @@ static int parse_document(json_parser *p)
                 rc = parse_member_name(p);
                 if (rc != APIV2_JSON_OK)
                     return rc;
+                if (depth == 1 && p->want != NULL)
+                    slot = wanted_slot(p);
                 continue;                   /* now read the member's value */
             } else {
                 continue;                   /* now read the first element */
@@ -537,6 +576,10 @@ static int parse_document(json_parser *p)
         for (;;) {
             int in_object;
 
+            if (slot >= 0 && depth == 1) {
+                p->found[slot].end = p->pos;
+                slot = -1;
+            }
             skip_whitespace(p);
             if (depth == 0)
                 return p->pos == p->len ? APIV2_JSON_OK : APIV2_JSON_INVALID;
@@ -550,6 +593,8 @@ static int parse_document(json_parser *p)
                     rc = parse_member_name(p);
                     if (rc != APIV2_JSON_OK)
                         return rc;
+                    if (depth == 1 && p->want != NULL)
+                        slot = wanted_slot(p);
                 }
                 break;                      /* read the next value */
             }
@@ -577,8 +622,38 @@ static const char *reason_for(int code)
 
 int apiv2_json_check(const char *buf, size_t len, const char **reason)
 {
-    int code;
+    return apiv2_json_check_members(buf, len, reason, NULL, 0, NULL);
+}
 
+size_t apiv2_json_unescape(const char *s, size_t n, unsigned char *out)
+{
+    const unsigned char *cur = (const unsigned char *)s, *end = cur + n;
+    size_t o = 0;
+
+    while (cur < end) {
+        unsigned long cp;
+        size_t consumed;
+        if (*cur != '\\' || decode_escape(cur, end, &cp, &consumed) != 0) {
+            out[o++] = *cur++;
+            continue;
+        }
+        o += (size_t)encode_utf8(cp, out + o);   /* never longer than its escape */
+        cur += consumed;
+    }
+    return o;
+}
+
+int apiv2_json_check_members(const char *buf, size_t len, const char **reason,
+                             const apiv2_json_want *want, size_t want_count,
+                             apiv2_json_span *found)
+{
+    int code;
+    size_t i;
+
+    for (i = 0; i < want_count; i++) {
+        found[i].start = found[i].end = 0;
+        found[i].kind = 0;
+    }
     if (buf == NULL && len != 0) {
         code = APIV2_JSON_INVALID;
     } else if (!apiv2_utf8_valid(buf, len)) {
@@ -592,6 +667,9 @@ int apiv2_json_check(const char *buf, size_t len, const char **reason)
         parser.names = parser.inline_names;
         parser.name_count = 0;
         parser.name_capacity = INLINE_NAME_SLOTS;
+        parser.want = want;
+        parser.want_count = want_count;
+        parser.found = found;
         code = parse_document(&parser);
         if (parser.names != parser.inline_names)
             free(parser.names);

@@ -24,6 +24,31 @@
    Never reads past len and never relies on NUL termination. Thread-safe: no static state. */
 APIV2_HIDDEN int apiv2_json_check(const char *buf, size_t len, const char **reason);
 
+/* A top-level member the caller wants to know about: its name (plain ASCII, compared with the
+   member name after unescaping) and, once found, where its value lies in the text. */
+typedef struct {
+    const char *name;
+    size_t name_len;
+} apiv2_json_want;
+
+typedef struct {
+    size_t start;          /* offset of the value's first byte */
+    size_t end;            /* offset just past its last byte */
+    unsigned char kind;    /* the value's first byte ('"', '{', '[', '-', a digit, 't', 'f',
+                              'n'), or 0 when the member is absent */
+} apiv2_json_span;
+
+/* apiv2_json_check that also records, in found[i], the value of the top-level member named
+   want[i] (when the text is an object). The checking is exactly apiv2_json_check's; found is
+   meaningful only when it returns 0. */
+APIV2_HIDDEN int apiv2_json_check_members(const char *buf, size_t len, const char **reason,
+                                          const apiv2_json_want *want, size_t want_count,
+                                          apiv2_json_span *found);
+
+/* Decodes the contents of a JSON string that passed the check (the bytes between its quotes)
+   into out, which has room for n bytes; returns the decoded length (never more than n). */
+APIV2_HIDDEN size_t apiv2_json_unescape(const char *s, size_t n, unsigned char *out);
+
 /* Returns 1 when buf[0..len) is valid UTF-8 (no overlongs, no surrogates U+D800-DFFF, nothing
    above U+10FFFF, no stray continuation bytes), else 0. */
 APIV2_HIDDEN int apiv2_utf8_valid(const char *buf, size_t len);

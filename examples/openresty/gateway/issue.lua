@@ -1,14 +1,13 @@
---- content_by_lua: issues APIv2 tokens of this tenant, signed with this worker's key object
--- (made once in init_worker_by_lua, never per request).
+--- content_by_lua: issues APIv2 tokens of this tenant, signed with the gateway's key object
+-- (made once in init_by_lua, never per request; each worker has its copy after the fork).
 --
 --   POST /issue {"scopes":["read:users"],"lifetime":3600}   -> {"token":"eyJ...","worker":0}
 --   POST /issue {"scopes":[...],"count":100}                -> {"tokens":[...],"worker":1}
 --
 -- `lifetime` is optional (no exp without it: APIv2 tokens have no fixed validity period);
 -- `count` (1..1000) signs that many tokens, each with its own iat and jti, in one answer.
--- luacheck: globals ngx
+-- luacheck: globals ngx gateway
 local token = require "auth0.apiv2.token"
-local gateway = require "gateway"
 local api = require "gateway.json_api"
 
 local M = {}
@@ -28,12 +27,12 @@ function M.handle()
     end
     -- token.new checks the scopes and the lifetime; its errors are the caller's mistakes.
     local ok, t = pcall(token.new, {
-        aud = gateway.aud(), scopes = body.scopes, lifetime = body.lifetime,
+        aud = gateway.aud, scopes = body.scopes, lifetime = body.lifetime,
     })
     if not ok then
         return api.reply(400, { error = "invalid_body", error_description = api.message(t) })
     end
-    local key = gateway.key()
+    local key = gateway.key
     local tokens = {}
     for i = 1, count or 1 do
         local jwt, err = t:sign(key)

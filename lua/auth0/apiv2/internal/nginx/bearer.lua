@@ -1,0 +1,118 @@
+--- Where a request carries its bearer token (RFC 6750 §2): the Authorization header by default,
+-- optionally a cookie or a query parameter. A reader is made once per guard; per request it
+-- reads one nginx variable per configured source, with no pattern over the whole token (the
+-- verifier checks the token's bytes strictly anyway).
+-- luacheck: globals ngx
+local options = require "auth0.apiv2.internal.options"
+
+local M = {}
+
+local type, error = type, error
+local sub, find, lower, match, gsub = string.sub, string.find, string.lower, string.match,
+    string.gsub
+
+M.DEFAULT = { header = "Authorization" }
+local SOURCES = { header = true, cookie = true, query = true }
+
+-- "Bearer <token>" (scheme in any case, spaces around the token): the token; false when the
+-- value is malformed; nil for another scheme (Basic ...), which is no bearer token at all.
+local function from_scheme(value)
+    local scheme = sub(value, 1, 7)
+    if scheme ~= "Bearer " and lower(scheme) ~= "bearer " then
+        if lower(value) == "bearer" then return false end
+        return nil
+    end
+    local start = find(value, "[^ ]", 8)
+    if not start then return false end
+    local jwt = sub(value, start)
+    if find(jwt, " ", 1, true) then
+        jwt = match(jwt, "^([^ ]+) +$")
+        if not jwt then return false end       -- two words: "Bearer a b"
+    end
+    return jwt
+end
+
+local function var_name(prefix, name)
+    return prefix .. gsub(lower(name), "-", "_")
+end
+
+local function check_name(fname, source, name)
+    if type(name) ~= "string" or not match(name, "^[%w_%-]+$") then
+        error(fname .. ": token." .. source .. " must be a header, cookie or parameter name, got "
+            .. options.show(name), 4)
+    end
+end
+
+--- Makes the reader of a guard.
+-- @tparam string fname for messages
+-- @tparam[opt] table sources `header` (a header name, default "Authorization"; false: none),
+--   `cookie` (a cookie name), `query` (a query parameter name)
+-- @treturn function() -> token | nil, kind where kind is nil (no token), "malformed" or
+--   "multiple" (more than one source carried a token)
+function M.reader(fname, sources)
+    sources = sources or M.DEFAULT
+    options.check(fname .. ": token", sources, SOURCES, 3)
+    local header = sources.header
+    if header == nil then header = "Authorization" end
+    local header_var, scheme_required
+    if header then
+        check_name(fname, "header", header)
+        header_var = var_name("http_", header)
+        -- Authorization carries a scheme; a custom header may carry the bare token.
+        scheme_required = lower(header) == "authorization"
+    end
+    local cookie_var, query_var
+    if sources.cookie ~= nil then
+        check_name(fname, "cookie", sources.cookie)
+        cookie_var = "cookie_" .. sources.cookie
+    end
+    if sources.query ~= nil then
+        check_name(fname, "query", sources.query)
+        query_var = "arg_" .. sources.query
+    end
+
+    local var = ngx.var
+    local unescape = ngx.unescape_uri
+    if not cookie_var and not query_var and scheme_required then
+        -- The usual case, on every request: one variable.
+        return function()
+            local value = var[header_var]
+            if value == nil then return nil end
+            local jwt = from_scheme(value)
+            if jwt then return jwt end
+            if jwt == false then return nil, "malformed" end
+            return nil
+        end
+    end
+    return function()
+        local found, count, malformed
+        if header_var then
+            local value = var[header_var]
+            if value ~= nil then
+                local jwt = from_scheme(value)
+                if jwt == nil and not scheme_required then jwt = value end
+                if jwt then found, count = jwt, 1 elseif jwt == false then malformed = true end
+            end
+        end
+        if cookie_var then
+            local value = var[cookie_var]
+            if value ~= nil and value ~= "" then found, count = value, (count or 0) + 1 end
+        end
+        if query_var then
+            local value = var[query_var]
+            if value ~= nil and value ~= "" and value ~= true then
+                if find(value, "%", 1, true) then value = unescape(value) end
+                found, count = value, (count or 0) + 1
+            end
+        end
+        if count and count > 1 then return nil, "multiple" end
+        if found then
+            if find(found, "[%s]") then return nil, "malformed" end
+            return found
+        end
+        if malformed then return nil, "malformed" end
+        return nil
+    end
+end
+
+return M

@@ -1,0 +1,127 @@
+--- The scope rule of a protected location: what `guard:protect{...}` and `guard:check{...}` are
+-- given, checked against a verified token's claims.
+--   { scopes = { "read:users", ... } }          every one of them
+--   { any = { "update:users", ... } }           at least one
+--   { endpoint = "PATCH /users/{id}" }          any scope the catalog lists for the endpoint
+--   { methods = { GET = {...}, PATCH = {...} } } by request method (HEAD falls back to GET);
+--                                               other methods: 405
+--   {}                                          any valid token
+-- A rule is usually a table literal in access_by_lua_block, so a new table on every request:
+-- nothing is cached by table identity; the catalog's answer for an endpoint is cached by its
+-- text (rules come from nginx.conf, so there are few).
+local scopes_catalog = require "auth0.apiv2.scopes"
+local verify = require "auth0.apiv2.internal.verify"
+local options = require "auth0.apiv2.internal.options"
+local granted = require "auth0.apiv2.internal.granted"
+
+local M = {}
+
+local type, next, pairs, error = type, next, pairs, error
+local concat, sort = table.concat, table.sort
+local has_scope = verify.has_scope
+
+local KINDS = { scopes = true, any = true, endpoint = true, methods = true }
+local ENDPOINT_CACHE_MAX = 1000
+
+local endpoint_scopes, endpoint_count = {}, 0
+
+local function check_list(fname, name, list)
+    if type(list) ~= "table" then error(fname .. ": " .. name .. " must be a list of scopes", 4) end
+    for i = 1, #list do
+        if type(list[i]) ~= "string" then
+            error(fname .. ": " .. name .. " must be a list of scope strings", 4)
+        end
+    end
+    return list
+end
+
+local function for_endpoint(fname, endpoint)
+    local list = endpoint_scopes[endpoint]
+    if list then return list end
+    if type(endpoint) ~= "string" then error(fname .. ": endpoint must be a string", 4) end
+    local found, err = scopes_catalog.for_endpoint(endpoint)
+    if not found then
+        error(fname .. ": " .. err .. " " .. options.show(endpoint), 4)
+    end
+    if #found == 0 then
+        error(fname .. ": the catalog lists no scope for " .. options.show(endpoint), 4)
+    end
+    if endpoint_count < ENDPOINT_CACHE_MAX then
+        endpoint_scopes[endpoint], endpoint_count = found, endpoint_count + 1
+    end
+    return found
+end
+
+-- The names a rule may hold: one kind at most (methods' entries are rules without methods).
+local function check_kinds(fname, rule, nested)
+    local kind
+    for name in next, rule do
+        if not KINDS[name] or (nested and name == "methods") then
+            error(fname .. ": unknown rule " .. options.show(name), 4)
+        end
+        if kind then error(fname .. ": give one of scopes, any, endpoint, methods", 4) end
+        kind = name
+    end
+    return kind
+end
+
+--- The rule for this request's method.
+-- @return the rule (a table), or nil and the value of an `Allow` header
+-- @raise on a malformed rule
+function M.select(fname, rule, method)
+    if type(rule) ~= "table" then
+        error(fname .. ": expected a rule table ({ scopes = {...} }, ...)", 3)
+    end
+    local kind = check_kinds(fname, rule, false)
+    if kind ~= "methods" then return rule end
+    local methods = rule.methods
+    if type(methods) ~= "table" then error(fname .. ": methods must be a table", 3) end
+    local chosen = methods[method]
+    if chosen == nil and method == "HEAD" then chosen = methods.GET end
+    if chosen == nil then
+        local allowed = {}
+        for name in pairs(methods) do allowed[#allowed + 1] = name end
+        if methods.GET ~= nil and methods.HEAD == nil then allowed[#allowed + 1] = "HEAD" end
+        sort(allowed)
+        return nil, concat(allowed, ", ")
+    end
+    if chosen == true then return {} end
+    if type(chosen) ~= "table" then
+        error(fname .. ": methods." .. options.show(method) .. " must be a rule table", 3)
+    end
+    check_kinds(fname, chosen, true)
+    return chosen
+end
+
+--- Whether the claims satisfy a rule (as M.select returned it).
+-- @return true, or false and the scopes to name in the refusal (a space-separated string)
+--   and whether any one of them would do
+function M.allows(fname, rule, claims)
+    local list = rule.scopes
+    if list ~= nil then
+        check_list(fname, "scopes", list)
+        for i = 1, #list do
+            if not has_scope(claims, list[i]) then return false, concat(list, " "), false end
+        end
+        return true
+    end
+    local one_of = rule.any
+    if one_of == nil and rule.endpoint ~= nil then one_of = for_endpoint(fname, rule.endpoint) end
+    if one_of ~= nil then
+        check_list(fname, "any", one_of)
+        for i = 1, #one_of do
+            if has_scope(claims, one_of[i]) then return true end
+        end
+        return false, concat(one_of, " "), true
+    end
+    return true
+end
+
+--- The scopes a token grants, space-separated, for an upstream header (the library's one
+-- reader: the `scopes` object, entities sorted, then the flat `scope` string's words).
+-- @treturn string
+function M.granted(claims)
+    return concat(granted.list(claims), " ")
+end
+
+return M
