@@ -55,7 +55,7 @@ demo: deps build
 # Everything: lint, C unit tests, every spec on every Lua, the rock, the embedding hosts,
 # a short fuzzing run, the specs against an ASan+UBSan core and under valgrind.
 test: deps build lint docs test-c test-fixtures test-all rock test-embed test-openresty test-fleet test-hostile \
-      fuzz-smoke test-asan test-valgrind test-explorer test-openssl11
+      fuzz-smoke test-asan test-valgrind test-explorer
 	@echo "make test: all passed"
 
 # The quick loop while working: luacheck and every spec on Lua 5.4 (no installs, no C lint, no
