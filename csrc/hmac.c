@@ -2,34 +2,47 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/opensslv.h>
+#include <string.h>
 
 #include "hmac.h"
 
 /* OpenSSL refuses a NULL key pointer even for an empty key; any readable byte will do. */
 static const unsigned char EMPTY_KEY[1] = { 0 };
 
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-#include <openssl/core_names.h>
-#include <openssl/params.h>
+/* The key is absorbed once into the inner and outer SHA-256 states (RFC 2104: H(K^opad,
+   H(K^ipad, m))); each MAC copies the two states and hashes only the message. This is what
+   the C limit of /work/shared/bench does, and it measured well under OpenSSL 3's
+   EVP_MAC_init(ctx, NULL, ...) re-initialisation, which walks the provider layer per MAC.
+   The low-level SHA256_* calls exist on 1.1.1 and 3.x (OPENSSL_API_COMPAT 1.1.1). */
+#include <openssl/sha.h>
 
-struct apiv2_hmac { EVP_MAC_CTX *ctx; };
+#define BLOCK 64
+
+struct apiv2_hmac { SHA256_CTX inner, outer; };
 
 apiv2_hmac *apiv2_hmac_new(const unsigned char *key, size_t keylen) {
     apiv2_hmac *h;
-    EVP_MAC *mac;
-    OSSL_PARAM params[2];
-    char digest[] = "SHA256";
+    unsigned char block[BLOCK], pad[BLOCK];
+    size_t i;
+    int ok;
     h = (apiv2_hmac *)OPENSSL_zalloc(sizeof *h);
     if (h == NULL) return NULL;
-    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (mac != NULL) {
-        h->ctx = EVP_MAC_CTX_new(mac);
-        EVP_MAC_free(mac);   /* the context keeps its own reference */
+    memset(block, 0, sizeof block);
+    if (keylen > BLOCK) {
+        if (SHA256(keylen ? key : EMPTY_KEY, keylen, block) == NULL) {
+            apiv2_hmac_free(h);
+            return NULL;
+        }
+    } else if (keylen) {
+        memcpy(block, key, keylen);
     }
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0);
-    params[1] = OSSL_PARAM_construct_end();
-    if (h->ctx == NULL
-        || !EVP_MAC_init(h->ctx, keylen ? key : EMPTY_KEY, keylen, params)) {
+    for (i = 0; i < BLOCK; i++) pad[i] = (unsigned char)(block[i] ^ 0x36);
+    ok = SHA256_Init(&h->inner) && SHA256_Update(&h->inner, pad, BLOCK);
+    for (i = 0; i < BLOCK; i++) pad[i] = (unsigned char)(block[i] ^ 0x5c);
+    ok = ok && SHA256_Init(&h->outer) && SHA256_Update(&h->outer, pad, BLOCK);
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(pad, sizeof pad);
+    if (!ok) {
         apiv2_hmac_free(h);
         return NULL;
     }
@@ -38,54 +51,21 @@ apiv2_hmac *apiv2_hmac_new(const unsigned char *key, size_t keylen) {
 
 int apiv2_hmac_mac(apiv2_hmac *h, const unsigned char *a, size_t alen,
                    const unsigned char *b, size_t blen, unsigned char out[APIV2_MAC_LEN]) {
-    size_t outlen = 0;
-    /* A NULL key re-initialises with the key already absorbed: no fetch, no key schedule. */
-    if (!EVP_MAC_init(h->ctx, NULL, 0, NULL)) return 0;
-    if (alen && !EVP_MAC_update(h->ctx, a, alen)) return 0;
-    if (blen && !EVP_MAC_update(h->ctx, b, blen)) return 0;
-    return EVP_MAC_final(h->ctx, out, &outlen, APIV2_MAC_LEN) && outlen == APIV2_MAC_LEN;
+    SHA256_CTX c = h->inner;
+    unsigned char inner[APIV2_MAC_LEN];
+    int ok = (!alen || SHA256_Update(&c, a, alen)) && (!blen || SHA256_Update(&c, b, blen))
+             && SHA256_Final(inner, &c);
+    c = h->outer;
+    ok = ok && SHA256_Update(&c, inner, sizeof inner) && SHA256_Final(out, &c);
+    OPENSSL_cleanse(inner, sizeof inner);
+    OPENSSL_cleanse(&c, sizeof c);
+    return ok;
 }
 
 void apiv2_hmac_free(apiv2_hmac *h) {
     if (h == NULL) return;
-    EVP_MAC_CTX_free(h->ctx);
-    OPENSSL_free(h);
+    OPENSSL_clear_free(h, sizeof *h);   /* the states are as good as the key */
 }
-
-#else   /* OpenSSL 1.1.1 */
-
-struct apiv2_hmac { HMAC_CTX *ctx; };
-
-apiv2_hmac *apiv2_hmac_new(const unsigned char *key, size_t keylen) {
-    apiv2_hmac *h;
-    if (keylen > 0x7fffffffUL) return NULL;
-    h = (apiv2_hmac *)OPENSSL_zalloc(sizeof *h);
-    if (h == NULL) return NULL;
-    h->ctx = HMAC_CTX_new();
-    if (h->ctx == NULL
-        || !HMAC_Init_ex(h->ctx, keylen ? key : EMPTY_KEY, (int)keylen, EVP_sha256(), NULL)) {
-        apiv2_hmac_free(h);
-        return NULL;
-    }
-    return h;
-}
-
-int apiv2_hmac_mac(apiv2_hmac *h, const unsigned char *a, size_t alen,
-                   const unsigned char *b, size_t blen, unsigned char out[APIV2_MAC_LEN]) {
-    unsigned int outlen = 0;
-    if (!HMAC_Init_ex(h->ctx, NULL, 0, NULL, NULL)) return 0;
-    if (alen && !HMAC_Update(h->ctx, a, alen)) return 0;
-    if (blen && !HMAC_Update(h->ctx, b, blen)) return 0;
-    return HMAC_Final(h->ctx, out, &outlen) && outlen == APIV2_MAC_LEN;
-}
-
-void apiv2_hmac_free(apiv2_hmac *h) {
-    if (h == NULL) return;
-    HMAC_CTX_free(h->ctx);
-    OPENSSL_free(h);
-}
-
-#endif
 
 int apiv2_hmac_oneshot(const unsigned char *key, size_t keylen,
                        const unsigned char *data, size_t len, unsigned char out[APIV2_MAC_LEN]) {

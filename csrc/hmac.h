@@ -1,5 +1,5 @@
 /* HMAC-SHA256 with a key prepared once: the key is absorbed into OpenSSL's state at creation
-   and each MAC only re-initialises that state (EVP_MAC on OpenSSL 3, HMAC_CTX on 1.1.1).
+   and each MAC only re-initialises that state (the inner and outer SHA-256 states, copied per MAC).
    Lua-free. */
 #ifndef APIV2_HMAC_H
 #define APIV2_HMAC_H

@@ -8,6 +8,7 @@
 
 #include "hmac.h"
 #include "jws.h"
+#include "vpass.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,11 +18,28 @@ static const unsigned char KEY[48] = "fuzzing key: 48 bytes of anything at all..
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static apiv2_jws parsed;   /* 18 KiB: off the stack; libFuzzer runs one input at a time */
+    static apiv2_vpass one_pass;
     apiv2_hmac *h;
     unsigned char prepared[APIV2_MAC_LEN], oneshot[APIV2_MAC_LEN];
     const char *reason = apiv2_jws_parse((const char *)data, size, &parsed);
+    const char *one_reason = apiv2_vpass_run((const char *)data, size, &one_pass);
     size_t key_len;
-    if (reason != NULL) return 0;
+    /* The one pass refuses what the byte rules refuse, for the same reason; what they accept
+       it accepts too or refuses by a header rule, with the same segments. */
+    if (reason != NULL) {
+        if (one_reason == NULL || strcmp(reason, one_reason) != 0) abort();
+        return 0;
+    }
+    if (one_reason == NULL || strncmp(one_reason, "alg", 3) == 0
+        || strncmp(one_reason, "unsupported", 11) == 0
+        || strcmp(one_reason, "signature length") == 0) {
+        if (one_pass.jws.payload_len != parsed.payload_len
+            || memcmp(one_pass.jws.payload, parsed.payload, parsed.payload_len) != 0
+            || one_pass.jws.signing_input_len != parsed.signing_input_len)
+            abort();
+    } else {
+        abort();
+    }
     if (size > APIV2_TOKEN_MAX || parsed.signing_input_len >= size
         || data[parsed.signing_input_len] != '.')
         abort();

@@ -1,4 +1,6 @@
-/* libFuzzer target for the whole token.verify path as users call it: Lua 5.4 with the C core
+/* libFuzzer target for the whole token.verify path as users call it, and differential: the
+   one-pass C check (core.verify_pass) against the old checker plus lua-cjson
+   (internal/reference_pass.lua) and v:verify/v:check against token.verify, on every input: Lua 5.4 with the C core
    linked in, the Lua modules from lua/ and lua-cjson. An input that starts with '{' is taken
    as a payload and signed with the key first (so the claim checks and lua-cjson see
    fuzzed JSON behind a valid signature); any other input is the token itself.
@@ -23,6 +25,17 @@ static const char HARNESS[] =
     "local header = core.b64url_encode('{\"alg\":\"HS256\",\"typ\":\"JWT\"}')\n"
     "local opts = { now = 1767225600, leeway = 30, audience = 'fuzz', scopes = { 'read:users' },\n"
     "               is_revoked = function(aud, jti) return jti == 'revoked' end }\n"
+    "local reference = require 'auth0.apiv2.internal.reference_pass'\n"
+    "local verifier = token.verifier{ key = key, now = 1767225600, leeway = 30, audience = 'fuzz',\n"
+    "  scopes = { 'read:users' }, is_revoked = opts.is_revoked, cache = 64 }\n"
+    "-- Deep equality of results: numbers by value (1 == 1.0), NaN equal to NaN.\n"
+    "local function same(a, b)\n"
+    "  if a == b or (a ~= a and b ~= b) then return true end\n"
+    "  if type(a) ~= 'table' or type(b) ~= 'table' then return false end\n"
+    "  for k, x in pairs(a) do if not same(x, b[k]) then return false end end\n"
+    "  for k in pairs(b) do if a[k] == nil then return false end end\n"
+    "  return true\n"
+    "end\n"
     "return function(input)\n"
     "  local jwt = input\n"
     "  if input:sub(1, 1) == '{' then\n"
@@ -34,6 +47,17 @@ static const char HARNESS[] =
     "  local h, c = token.decode(jwt)\n"
     "  assert(type(h) == 'table' and type(c) == 'table' or (h == nil and type(c) == 'string'))\n"
     "  if claims then assert(h, 'verify accepted what decode refused') end\n"
+    "  local v = verifier\n"
+    "  local vc, vreason = v:verify(jwt)\n"
+    "  assert(same({ claims, reason }, { vc, vreason }), 'v:verify differs from token.verify')\n"
+    "  assert((v:check(jwt) == true) == (claims ~= nil), 'v:check differs from token.verify')\n"
+    "  for want = 0, 2 do\n"
+    "    local c = { core.verify_pass(jwt, key, 1767225600, 30, false, 'fuzz', { 'read:users' },\n"
+    "                                 { 'update:users', 'read:clients' }, want) }\n"
+    "    local r = { reference.pass(jwt, key, 1767225600, 30, false, 'fuzz', { 'read:users' },\n"
+    "                               { 'update:users', 'read:clients' }, want) }\n"
+    "    assert(same(c, r), 'the one-pass C check differs from jws_parse + lua-cjson')\n"
+    "  end\n"
     "end\n";
 
 static lua_State *state;

@@ -196,7 +196,9 @@ describe("auth0-apiv2 sign", function()
             .. "at least 32 are required (see auth0-apiv2 sign --help)\n",
             usage_error({ "sign", "--aud", h.AUD }, { stdin = string.rep("A", 32) }))
         local line = usage_error({ "sign", "--aud", h.AUD, "--secret-file", "/nonexistent/s" })
-        assert.is_truthy(line:find("cannot read --secret-file: /nonexistent/s", 1, true))
+        assert.is_truthy(line:find("cannot read the file given to --secret-file (No such file "
+            .. "or directory)", 1, true))
+        assert.is_nil(line:find("/nonexistent/s", 1, true))   -- never the path (issue 15)
     end)
 
     it("grants the least privileged scope of each --endpoint", function()
@@ -382,7 +384,9 @@ describe("auth0-apiv2 verify", function()
             { { "verify", expired }, WITH_SECRET, "expired" },
             { { "verify", good, "--aud", "someone else" }, WITH_SECRET, "audience mismatch" },
             { { "verify", good, "--scope", "read:users,delete:users" }, WITH_SECRET,
-                "insufficient scope" },
+                "insufficient scope (missing: delete:users)" },
+            { { "verify", good, "--scope", "delete:users,update:clients" }, WITH_SECRET,
+                "insufficient scope (missing: delete:users, update:clients)" },
             { { "verify", (expired:gsub("^[^.]+", "eyJhbGciOiJub25lIn0")) }, WITH_SECRET,
                 "alg not allowed" },
             { { "verify", sign{ aud = h.AUD } , "--require-exp" }, WITH_SECRET, "exp missing" },

@@ -45,7 +45,7 @@ local clean = M.clean
 function M.checked(cmd, f, ...)
     local result = { pcall(f, ...) }
     if not result[1] then usage(cmd, clean(result[2])) end
-    return result[2], result[3]
+    return result[2], result[3], result[4]
 end
 
 return M
