@@ -59,6 +59,43 @@ local CASES = {
         end,
         check = function(claims) return type(claims) == "table" and claims.aud == AUD end,
     },
+    {
+        name = "vverify",
+        about = "token.verifier{ key, audience, scopes }:verify(jwt) into claims, no cache",
+        prepare = function()
+            local jwt = token.new{ aud = AUD, lifetime = 3600, scopes = { "read:users" } }:sign(key)
+            local v = token.verifier{ key = key, audience = AUD, scopes = { "read:users" } }
+            return function() return v:verify(jwt) end
+        end,
+        check = function(claims) return type(claims) == "table" and claims.aud == AUD end,
+    },
+    {
+        name = "check",
+        about = "token.verifier{ key, audience, scopes }:check(jwt), no claims, no cache",
+        prepare = function()
+            local jwt = token.new{ aud = AUD, lifetime = 3600, scopes = { "read:users" } }:sign(key)
+            local v = token.verifier{ key = key, audience = AUD, scopes = { "read:users" } }
+            return function() return v:check(jwt) end
+        end,
+        check = function(ok) return ok == true end,
+    },
+    {
+        name = "cached",
+        about = "the same :check(jwt) with cache = 1024, 256 tokens seen before",
+        prepare = function()
+            local t = token.new{ aud = AUD, lifetime = 3600, scopes = { "read:users" } }
+            local v = token.verifier{ key = key, audience = AUD, scopes = { "read:users" },
+                                      cache = 1024 }
+            local pool = {}
+            for i = 1, 256 do pool[i] = t:sign(key); assert(v:check(pool[i])) end
+            local i = 0
+            return function()
+                i = i % 256 + 1
+                return v:check(pool[i])
+            end
+        end,
+        check = function(ok) return ok == true end,
+    },
 }
 
 -- Seconds of CPU time for n steps.

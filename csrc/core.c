@@ -1,5 +1,6 @@
 /* auth0.apiv2.core: the bytes behind auth0.apiv2 (private; users require auth0.apiv2.*).
    The only file that talks to Lua. Misuse raises; data failures return nil, reason. */
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -534,6 +535,7 @@ static size_t skip_ws(const unsigned char *text, size_t pos) {
 /* Pushes the checked JSON value at text[pos] as lua-cjson would build it (objects and arrays
    as tables, null as the registered json.null, integers as integers on 5.3+); returns the
    offset past it. The nesting is at most APIV2_JSON_MAX_DEPTH: the check refused deeper. */
+/* NOLINTNEXTLINE(misc-no-recursion): at most 64 deep, the check refused deeper */
 static size_t push_value(lua_State *L, apiv2_vpass *v, const unsigned char *text, size_t pos) {
     unsigned char c = text[pos];
     size_t end;
@@ -592,8 +594,8 @@ static int time_claim(apiv2_vpass *v, int which, double *out) {
     if (span->kind != '-' && (span->kind < '0' || span->kind > '9')) return -1;
     *out = apiv2_vpass_number(v->jws.payload + span->start, span->end - span->start,
                               &is_integer);
-    /* 1e400 reads as infinity: it would never expire (or always be valid). */
-    if (!(*out - *out == 0)) return -1;
+    /* 1e400 reads as infinity: it must not mean "never expires". */
+    if (*out != *out || *out > DBL_MAX || *out < -DBL_MAX) return -1;
     return 1;
 }
 

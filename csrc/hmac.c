@@ -29,7 +29,7 @@ apiv2_hmac *apiv2_hmac_new(const unsigned char *key, size_t keylen) {
     if (h == NULL) return NULL;
     memset(block, 0, sizeof block);
     if (keylen > BLOCK) {
-        if (SHA256(keylen ? key : EMPTY_KEY, keylen, block) == NULL) {
+        if (SHA256(key, keylen, block) == NULL) {
             apiv2_hmac_free(h);
             return NULL;
         }

@@ -9,6 +9,7 @@ local M = {}
 
 local type, ipairs = type, ipairs
 local concat = table.concat
+local huge = math.huge
 local parse = jws.parse
 local key_verify = core.key_verify
 local to_integer = math.tointeger   -- nil before Lua 5.3
@@ -89,8 +90,9 @@ function M.pass(jwt, keys, now, leeway, require_exp, audience, all, any, want)
     for _, name in ipairs(TIME_CLAIMS) do
         local v = claims[name]
         if v ~= nil then
-            -- 1e400 reads as infinity: it would never expire (or always be valid).
-            if type(v) ~= "number" or v - v ~= 0 then return nil, "invalid claim type" end
+            if type(v) ~= "number" or v ~= v or v == huge or v == -huge then
+                return nil, "invalid claim type"   -- 1e400 reads as infinity: never "no expiry"
+            end
             if to_integer then claims[name] = to_integer(v) or v end   -- 1767225600, not ...0.0
         end
     end

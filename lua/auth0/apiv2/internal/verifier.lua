@@ -146,18 +146,13 @@ local function wipe_all(made)
     for i = 1, #made do made[i]:wipe() end
 end
 
--- A key no tenant has, made once: with mask_no_key, a token whose aud has no key costs the
--- same pass as one whose key does not match, so neither the reason nor the time tells them
--- apart (README: "Choosing the key by aud").
-local decoy
-local function decoy_key()
-    if not decoy then decoy = make_key("token.verify", core.random(32), { encoding = "raw" }) end
-    return decoy
-end
-
--- Whether what a key function returned means "no key": nil, false or an empty list.
-local function no_key(chosen)
-    return not chosen or (type(chosen) == "table" and not is_key(chosen) and chosen[1] == nil)
+-- A random key no token is signed with, for mask_no_key (made once, when first needed).
+local throwaway
+local function throwaway_key()
+    if not throwaway then
+        throwaway = make_key("token.verify", core.random(48), { encoding = "raw" })
+    end
+    return throwaway
 end
 
 -- The clock of a policy: a fixed number, a function, or the library's clock.
@@ -186,13 +181,15 @@ local function run(fname, p, key_spec, key_fn, jwt, want)
             any, 2)
         if not ok then return nil, claimed_aud end
         local chosen = key_fn(claimed_aud, header)
-        local made, prepared = {}
-        if no_key(chosen) then
+        if chosen == nil or chosen == false
+            or (type(chosen) == "table" and not is_key(chosen) and chosen[1] == nil) then
             if not p.mask_no_key then return nil, "no key" end
-            prepared = decoy_key()
-        else
-            prepared = prepared_keys(fname, chosen, made, 3)
+            -- Read as a signature mismatch, after a MAC as long as a real one: neither the
+            -- reason nor the time tells an unknown aud from a wrong key.
+            chosen = throwaway_key()
         end
+        local made = {}
+        local prepared = prepared_keys(fname, chosen, made, 3)
         result, aud, jti, exp, nbf, iat, missing = pass(jwt, prepared, now, leeway, require_exp,
             audience, all, any, want)
         wipe_all(made)
