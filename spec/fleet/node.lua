@@ -27,7 +27,11 @@ function M.init_worker()
                   sync_interval = settings.sync_interval, lease = settings.lease,
                   poll_interval = settings.poll_interval, backoff_max = 0.5 },
     }
-    local ok, err = store:start()
+    -- The guard is here for its metrics (the backend's series in serve_metrics); the
+    -- protected location below checks with token.verify to see the verdict's reason.
+    M.guard = nginx.guard{ verifier = token.verifier{ key = key, audience = aud },
+                           revocations = store, metrics = "auth0_metrics" }
+    local ok, err = M.guard:start()
     if not ok then ngx.log(ngx.ERR, "node: ", err) end
 end
 
@@ -66,6 +70,10 @@ function M.status()
     s.pid = ngx.worker.pid()
     s.node = settings.node
     return reply(200, s)
+end
+
+function M.guard_metrics()
+    M.guard:serve_metrics()
 end
 
 function M.metrics()
