@@ -592,6 +592,8 @@ static int time_claim(apiv2_vpass *v, int which, double *out) {
     if (span->kind != '-' && (span->kind < '0' || span->kind > '9')) return -1;
     *out = apiv2_vpass_number(v->jws.payload + span->start, span->end - span->start,
                               &is_integer);
+    /* 1e400 reads as infinity: it would never expire (or always be valid). */
+    if (!(*out - *out == 0)) return -1;
     return 1;
 }
 

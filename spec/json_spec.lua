@@ -10,11 +10,14 @@ describe("json.encode", function()
         end
     end)
 
-    it("writes integers beyond 2^53 as the nearest double, like JSON.stringify, on every Lua", function()
-        local big = math.tointeger and math.tointeger(9007199254740993) or 9007199254740993
-        assert.are.equal("9007199254740992", json.encode(big))
-        local max = math.maxinteger or 2^63
-        assert.are.equal("9223372036854776000", json.encode(max))
+    it("writes doubles beyond 2^53 like JSON.stringify, and refuses integers a double would round", function()
+        assert.are.equal("9007199254740992", json.encode(9007199254740992.0))
+        assert.are.equal("9223372036854776000", json.encode(2.0^63))
+        if math.tointeger then   -- Lua 5.3+: integers that a double cannot hold are refused
+            assert.is_nil(json.encode(math.tointeger(9007199254740993)))
+            assert.is_nil(json.encode(math.maxinteger))
+            assert.are.equal("1152921504606847000", json.encode(math.tointeger(2^60)))   -- JS digits
+        end
     end)
 
     it("escapes strings as JSON.stringify does: '/' and non-ASCII pass through", function()

@@ -219,7 +219,9 @@ local CALLS = {
           "100 MB string", "array" }, is(true)) },
     { "scopes.for_endpoint", function(bad) return scopes.for_endpoint(bad) end, mib = true,
       prefix = "scopes.for_endpoint: ", raises = "endpoint must be a string",
-      returns = names(STRINGS, is(nil, "malformed endpoint")) },
+      -- Over scopes.MAX_ENDPOINT bytes: refused before any matching (issue 15, item 13).
+      returns = merge(names({ "empty string", "NUL", "NULs", "invalid UTF-8" },
+          is(nil, "malformed endpoint")), { ["100 MB string"] = is(nil, "endpoint too long") }) },
     { "scopes.describe", function(bad) return scopes.describe(bad) end,
       prefix = "scopes.describe: ", raises = "scope must be a string",
       returns = names(STRINGS, is(nil)) },

@@ -39,7 +39,7 @@ local LIST_OPTIONS = { aud = true }
 -- `message`, `attempts`, and from the rate-limit headers `retry_after`, `reset` (UNIX
 -- seconds), `limit`, `remaining`.
 M.Error = errors.Error
-local new_error, excerpt = errors.new_error, errors.excerpt
+local new_error, excerpt_of = errors.new_error, errors.excerpt_of
 
 -- ------------------------------------------------------------- construction
 
@@ -180,7 +180,7 @@ function Blacklist:list(opts)
     if not decoded then
         return nil, new_error{ op = fname, status = response.status,
             error_code = "invalid_response", message = "expected a JSON array of {aud, jti}, got "
-            .. (excerpt(response.body) or "an empty body") }
+            .. (excerpt_of(response) or "an empty body") }
     end
     return list
 end

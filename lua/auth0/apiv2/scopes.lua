@@ -10,7 +10,9 @@ local M = {}
 local type, ipairs, error, tonumber = type, ipairs, error, tonumber
 local find, lower, upper, match, gsub, char, sub =
     string.find, string.lower, string.upper, string.match, string.gsub, string.char, string.sub
+local byte = string.byte
 local sort = table.sort
+local SLASH = 47
 local bytes_less = json.bytes_less   -- byte order, whatever the C locale says
 local split, is_current_user = scopeset.split, scopeset.is_current_user
 
@@ -99,22 +101,36 @@ local function find_template(method, path)
     return best
 end
 
+--- Endpoints longer than this (bytes) are refused: no Auth0 path comes near it, and matching
+-- a longer one would only cost time.
+M.MAX_ENDPOINT = 8192
+
+-- "/users///" -> "/users", "/" stays "/": one backward scan (a pattern such as "(.)/+$"
+-- retries at every slash, which is quadratic in their number).
+local function strip_final_slashes(path)
+    local last = #path
+    while last > 1 and byte(path, last) == SLASH do last = last - 1 end
+    return sub(path, 1, last)
+end
+
 --- The scopes any one of which authorises an endpoint.
 -- @tparam string endpoint "METHOD PATH": the method in any letter case; the path a template
 --   ("/users/{id}") or concrete ("/users/auth0%7C123", "/users/auth0|123"), with or without the
 --   "/api/v2" prefix (or a whole "https://DOMAIN/api/v2/..." URL), a query string or a final "/"
 -- @treturn table the scopes, in the catalog's order (empty when the catalog lists none)
 -- @treturn[2] nil
--- @treturn[2] string "malformed endpoint" or "unknown endpoint"
+-- @treturn[2] string "malformed endpoint", "unknown endpoint" or "endpoint too long" (over
+--   `MAX_ENDPOINT` bytes)
 -- @raise when endpoint is not a string
 function M.for_endpoint(endpoint)
     check_string("for_endpoint", "endpoint", endpoint)
+    if #endpoint > M.MAX_ENDPOINT then return nil, "endpoint too long" end
     local method, path = match(endpoint, "^%s*(%a+)%s+(%S+)%s*$")
     if not method then return nil, "malformed endpoint" end
     path = match(gsub(path, "^[hH][tT][tT][pP][sS]?://[^/]*", ""), "^[^?#]*")
     if sub(path, 1, 1) ~= "/" then return nil, "malformed endpoint" end
     if path == "/api/v2" or find(path, "^/api/v2/") then path = sub(path, 8) end
-    path = gsub(path, "(.)/+$", "%1")
+    path = strip_final_slashes(path)
     local t = find_template(upper(method), path)
     if not t then return nil, "unknown endpoint" end
     return copy(t.scopes)

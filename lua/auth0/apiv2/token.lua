@@ -21,6 +21,7 @@ local format = string.format
 local concat, sort = table.concat, table.sort
 local sign_parts = core.sign_parts
 local now = clock.now
+local show, name_of = options.show, options.name   -- values in messages, bounded
 
 M.MIN_KEY_BYTES = keys.MIN_BYTES
 local make_key = keys.make
@@ -83,7 +84,7 @@ local function encode_claims(fname, claims)
     local parts = {}
     for i, name in ipairs(names) do
         parts[i] = encode_or_raise(fname, name, "claims") .. ":"
-            .. encode_or_raise(fname, claims[name], "claims." .. name) .. ","
+            .. encode_or_raise(fname, claims[name], "claims." .. name_of(name)) .. ","
     end
     return concat(parts)
 end
@@ -114,7 +115,7 @@ local function check_known(fname, entities)
     local catalog = require "auth0.apiv2.scopes"
     for _, scope in ipairs(scopeset.to_strings(entities)) do
         if not catalog.is_known(scope) then
-            error(format("%s: unknown scope '%s' (strict_scopes is on)", fname, scope), 3)
+            error(format("%s: unknown scope %s (strict_scopes is on)", fname, show(scope)), 3)
         end
     end
 end
@@ -231,7 +232,8 @@ function Token:scope_strings()
 end
 
 function Token:__tostring()
-    return "auth0.apiv2.token (aud " .. self.aud .. ", " .. #self:scope_strings() .. " scopes)"
+    return "auth0.apiv2.token (aud " .. name_of(self.aud) .. ", " .. #self:scope_strings()
+        .. " scopes)"
 end
 
 --- Reads a token's header and claims WITHOUT checking its signature: for inspection only

@@ -19,6 +19,7 @@ local gsub, match, sub = string.gsub, string.match, string.sub
 
 M.OK, M.FAILED, M.USAGE, M.BUG = failure.OK, failure.FAILED, failure.USAGE, failure.BUG
 local OK, PROGRAM, usage, compact = failure.OK, failure.PROGRAM, failure.usage, output.compact
+local visible = output.visible   -- what reaches a terminal shows its control bytes
 
 --- Pretty JSON text of a value: keys sorted by bytes, two-space indent, no final newline.
 M.pretty = output.pretty
@@ -26,6 +27,7 @@ M.pretty = output.pretty
 -- The commands, each in auth0.apiv2.cli.cmd.<name> (loaded when run).
 local COMMANDS = {
     sign = true, decode = true, verify = true, revoke = true, blacklist = true, scopes = true,
+    api = true,
     explorer = true,
 }
 
@@ -138,12 +140,12 @@ function M.main(argv, io_table)
     local ok, result = pcall(run, ctx, argv)
     if ok then return result end
     if failure.is_stop(result) then
-        if result.json then ctx.stdout:write(result.json, "\n") end
-        ctx.stderr:write((gsub(result.message, "[\r\n]+", " ")), "\n")
+        if result.json then ctx.stdout:write(output.json_visible(result.json), "\n") end
+        ctx.stderr:write(visible((gsub(result.message, "[\r\n]+", " "))), "\n")
         return result.code
     end
     ctx.stderr:write(PROGRAM, ": internal error: ",
-        (gsub(failure.clean(result), "[\r\n]+", " ")), "\n")
+        visible((gsub(failure.clean(result), "[\r\n]+", " "))), "\n")
     return failure.BUG
 end
 

@@ -6,8 +6,18 @@ local failure = require "auth0.apiv2.cli.failure"
 local M = {}
 
 local tostring = tostring
-local gsub, match = string.gsub, string.match
+local find, gsub, match, sub = string.find, string.gsub, string.match, string.sub
 local usage = failure.usage
+
+-- " (No such file or directory)" from io.open's "PATH: No such file or directory", without the
+-- path; "" when the message does not have that form.
+local function reason_of(path, err)
+    err = tostring(err)
+    if sub(err, 1, #path + 2) ~= path .. ": " then return "" end
+    local reason = sub(err, #path + 3)
+    if reason == "" or find(reason, path, 1, true) or #reason > 100 then return "" end
+    return " (" .. reason .. ")"
+end
 
 M.SECRET_SOURCES = "AUTH0_API_SECRET, --secret-file FILE or standard input"
 local SECRET_SOURCES = M.SECRET_SOURCES
@@ -50,7 +60,11 @@ function M.key(cmd, ctx, opts)
     local path = opts["secret-file"]
     if path then
         local f, err = ctx.open(path, "rb")
-        if not f then usage(cmd, "cannot read --secret-file: " .. tostring(err)) end
+        -- Never the path: people paste the secret itself there by mistake. io.open's message
+        -- starts with the path; only the reason after it is kept.
+        if not f then
+            usage(cmd, "cannot read the file given to --secret-file" .. reason_of(path, err))
+        end
         secret = f:read("*a") or ""
         f:close()
         source = "--secret-file"

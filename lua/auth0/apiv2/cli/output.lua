@@ -6,7 +6,8 @@ local M = {}
 
 local type, pairs, ipairs, pcall, tostring, tonumber, next, assert =
     type, pairs, ipairs, pcall, tostring, tonumber, next, assert
-local format, gsub, rep = string.format, string.gsub, string.rep
+local byte, find, format, gsub, rep, sub = string.byte, string.find, string.format,
+    string.gsub, string.rep, string.sub
 local concat, sort = table.concat, table.sort
 local floor = math.floor
 local bytes_less = json.bytes_less
@@ -55,12 +56,119 @@ end
 function M.pretty(value)
     local out = {}
     pretty(value, "", out)
+    return M.json_controls(concat(out))
+end
+
+--- Compact JSON with sorted keys, for --json, safe for a terminal (see json_visible); raw
+-- JSON texts are spliced in by the callers.
+function M.compact(value)
+    return M.json_visible(assert(json.encode(value, "output")))
+end
+
+---------------------------------------------------------------- terminal safety
+
+-- Text from a token or a server reaches a terminal: control bytes in it would be obeyed (an
+-- ESC starts a sequence that can recolour, retitle or rewrite the screen). They are shown as
+-- Lua writes them, "\27" for ESC, and so are the C1 controls (U+0080..U+009F, "\194\155"),
+-- the line and paragraph separators and the bidirectional overrides (U+2028/9, U+202A..E,
+-- U+2066..9) and bytes that are not UTF-8.
+local function decimal(bytes)
+    return (gsub(bytes, ".", function(c) return "\\" .. byte(c) end))
+end
+
+-- Length of the valid UTF-8 sequence at i (1..4), or nil.
+local function utf8_length(s, i)
+    local c = byte(s, i)
+    local n
+    local low, high = 0x80, 0xBF
+    if c < 0x80 then return 1
+    elseif c >= 0xC2 and c <= 0xDF then n = 2
+    elseif c >= 0xE0 and c <= 0xEF then
+        n = 3
+        if c == 0xE0 then low = 0xA0 elseif c == 0xED then high = 0x9F end
+    elseif c >= 0xF0 and c <= 0xF4 then
+        n = 4
+        if c == 0xF0 then low = 0x90 elseif c == 0xF4 then high = 0x8F end
+    else return nil end
+    local second = byte(s, i + 1)
+    if not second or second < low or second > high then return nil end
+    for k = i + 2, i + n - 1 do
+        local b = byte(s, k)
+        if not b or b < 0x80 or b > 0xBF then return nil end
+    end
+    return n
+end
+
+-- Whether the UTF-8 sequence is one of the invisible controls above.
+local function is_format_control(seq)
+    if #seq == 2 then return byte(seq, 1) == 0xC2 and byte(seq, 2) <= 0x9F end
+    if #seq ~= 3 or byte(seq, 1) ~= 0xE2 then return false end
+    local b2, b3 = byte(seq, 2), byte(seq, 3)
+    return (b2 == 0x80 and b3 >= 0xA8 and b3 <= 0xAE) or (b2 == 0x81 and b3 >= 0xA6 and b3 <= 0xA9)
+end
+
+--- Text made safe for a terminal, one line: every control byte and invisible control shown
+-- (ESC as `\27`, a line break as `\10`), the rest as it is.
+-- @tparam string text
+-- @treturn string
+function M.visible(text)
+    text = gsub(tostring(text), "[%z\1-\31\127]", decimal)
+    if not find(text, "[\128-\255]") then return text end
+    local out, start, i, n = {}, 1, 1, #text
+    while true do
+        i = find(text, "[\128-\255]", i)
+        if not i then break end
+        local len = utf8_length(text, i)
+        local seq = sub(text, i, i + (len or 1) - 1)
+        if not len or is_format_control(seq) then
+            out[#out + 1] = sub(text, start, i - 1)
+            out[#out + 1] = decimal(seq)
+            start = i + #seq
+        end
+        i = i + #seq
+        if i > n then break end
+    end
+    out[#out + 1] = sub(text, start)
     return concat(out)
 end
 
---- Compact JSON with sorted keys, for --json; raw JSON texts are spliced in by the callers.
-function M.compact(value)
-    return (assert(json.encode(value, "output")))
+--- JSON text made safe for a terminal and written on one line, with the same meaning: the
+-- white space between its tokens dropped (a token's own JSON may hold line breaks there), and
+-- DEL and the invisible controls inside strings written as \u escapes (JSON.stringify lets them
+-- through; the ones below U+0020 are escaped already). The text must be valid JSON.
+-- @tparam string text
+-- @treturn string
+function M.json_visible(text)
+    if find(text, "[\r\n\t ]") then
+        local out, i = {}, 1
+        while true do
+            local q = find(text, '"', i, true)
+            out[#out + 1] = (gsub(sub(text, i, (q or #text + 1) - 1), "[ \t\r\n]+", ""))
+            if not q then break end
+            local j = q + 1
+            while true do       -- the closing quote: skip escaped characters
+                local k = find(text, '["\\]', j)
+                if byte(text, k) == 34 then j = k break end
+                j = k + 2
+            end
+            out[#out + 1] = sub(text, q, j)
+            i = j + 1
+        end
+        text = concat(out)
+    end
+    return M.json_controls(text)
+end
+
+--- JSON text with DEL and the invisible controls inside its strings written as \u escapes,
+-- its layout kept (see json_visible).
+function M.json_controls(text)
+    text = gsub(text, "\127", "\\u007f")
+    text = gsub(text, "\194([\128-\159])", function(c) return format("\\u%04x", byte(c)) end)
+    text = gsub(text, "\226\128([\168-\174])",
+        function(c) return format("\\u%04x", 0x2000 + byte(c) - 0x80) end)
+    text = gsub(text, "\226\129([\166-\169])",
+        function(c) return format("\\u%04x", 0x2040 + byte(c) - 0x80) end)
+    return text
 end
 
 --- A list as it is, or json.empty_array when it is empty (so that it is written `[]`).

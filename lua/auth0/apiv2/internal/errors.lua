@@ -84,12 +84,29 @@ local function scrub(text, secrets)
 end
 M.scrub = scrub
 
---- A printable, bounded excerpt of a body that is not Auth0's JSON error (nil when empty).
-function M.excerpt(body)
-    local text = gsub(sub(body or "", 1, MAX_MESSAGE), "[%c]", " ")
+-- A printable, bounded excerpt of a body (nil when empty), scrubbed first: a cut could split
+-- a secret and leave half of it.
+local function excerpt(body, secrets)
+    local text = gsub(sub(scrub(body or "", secrets), 1, MAX_MESSAGE), "[%c]", " ")
     return text ~= "" and text or nil
 end
-local excerpt = M.excerpt
+
+-- The secrets each 2xx response was sent with (call.send records them), so that an excerpt of
+-- its body is scrubbed whatever its status. Weak keys: a response is forgotten with its table.
+local secrets_of = setmetatable({}, { __mode = "k" })
+
+--- Records the secrets a request was sent with, for excerpts of its response.
+function M.sent_with(response, secrets)
+    secrets_of[response] = secrets
+    return response
+end
+
+--- A printable, bounded excerpt of a response's body with every secret the request was sent
+-- with scrubbed (nil when the body is empty).
+-- @tparam table response from call.send
+function M.excerpt_of(response)
+    return excerpt(response.body, secrets_of[response])
+end
 
 --- The error for a non-2xx answer, from Auth0's error body and rate-limit headers. Reads both
 -- the Management API's `{statusCode, error, message, errorCode}` and OAuth's
@@ -112,7 +129,7 @@ function M.http_error(fname, response, attempts, secrets)
         err.message = text("message") or err.error_description
     else
         -- Scrub the whole body first: a cut could split a secret and leave half of it.
-        err.message = excerpt(scrub(body, secrets))
+        err.message = excerpt(body, secrets)
     end
     return new_error(ratelimit.copy(err, response.headers))
 end

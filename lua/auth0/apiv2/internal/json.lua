@@ -2,6 +2,7 @@
 -- `JSON.stringify` for the same values (object keys sorted by bytes at every depth), and a
 -- strict decoder (lua-cjson's `cjson.safe` when installed, else pure Lua).
 local core = require "auth0.apiv2.internal.core"
+local options = require "auth0.apiv2.internal.options"
 
 local M = {}
 
@@ -12,6 +13,7 @@ local floor, huge = math.floor, math.huge
 local concat, sort = table.concat, table.sort
 local json_string, json_check = core.json_string, core.json_check
 local math_type = math.type   -- nil before Lua 5.3
+local path_name = options.name   -- keys in error paths, bounded
 
 local has_cjson, cjson = pcall(require, "cjson.safe")
 
@@ -42,8 +44,17 @@ local function js_number(x)
     if math_type and math_type(x) == "integer" and x > -2^53 and x < 2^53 then
         return format("%d", x)
     end
-    -- Larger integers become the nearest double, written as JSON.stringify (and Lua 5.1) would.
-    if math_type and math_type(x) == "integer" then x = x + 0.0 end
+    -- A larger integer (Lua 5.3+) that no double holds would be rounded to the nearest one,
+    -- silently changing it (123456789012345678 signed as ...680): refused. Those a double
+    -- holds exactly (10^16, 2^60) and floats are written as JSON.stringify writes them.
+    -- (Lua compares an integer with a float exactly, so `x + 0.0 ~= x` means "rounded".)
+    if math_type and math_type(x) == "integer" then
+        if x + 0.0 ~= x then
+            return nil, format("integer %d is beyond 2^53 and would be rounded (send it as a "
+                .. "string)", x)
+        end
+        x = x + 0.0
+    end
     if x == floor(x) and x > -2^53 and x < 2^53 then
         return format("%d", x)       -- also turns -0 into "0", as JS does
     end
@@ -90,7 +101,7 @@ local function encode_table(t, depth, path)
         for i, k in ipairs(string_keys) do
             local name, err = json_string(k)
             if not name then return nil, path .. ": key is not UTF-8 text (" .. err .. ")" end
-            local value, verr = encode_value(t[k], depth + 1, path .. "." .. k)
+            local value, verr = encode_value(t[k], depth + 1, path .. "." .. path_name(k))
             if not value then return nil, verr end
             parts[i] = name .. ":" .. value
         end

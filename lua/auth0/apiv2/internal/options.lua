@@ -4,7 +4,7 @@
 local M = {}
 
 local type, pairs, error, tostring = type, pairs, error, tostring
-local format, gsub, sub = string.format, string.gsub, string.sub
+local find, format, gsub, sub = string.find, string.format, string.gsub, string.sub
 
 local SHOW_MAX = 64
 
@@ -18,6 +18,16 @@ function M.show(value)
     return "'" .. text .. cut .. "'"
 end
 local show = M.show
+
+--- A name as it stands in a message's path ("claims.NAME", "scopes.NAME"): itself when it is a
+-- short plain word, else shown as `show` does (quoted, escaped, cut), so a 10 MiB claim name
+-- gives a message of a few dozen bytes.
+function M.name(value)
+    if type(value) == "string" and #value <= SHOW_MAX and not find(value, "[^%w_%-]") then
+        return value
+    end
+    return show(value)
+end
 
 --- A raised message without the "file:line: " position Lua put in front of it, for callers
 -- that pass a message on under their own name.

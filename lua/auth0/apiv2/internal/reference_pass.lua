@@ -89,7 +89,8 @@ function M.pass(jwt, keys, now, leeway, require_exp, audience, all, any, want)
     for _, name in ipairs(TIME_CLAIMS) do
         local v = claims[name]
         if v ~= nil then
-            if type(v) ~= "number" then return nil, "invalid claim type" end
+            -- 1e400 reads as infinity: it would never expire (or always be valid).
+            if type(v) ~= "number" or v - v ~= 0 then return nil, "invalid claim type" end
             if to_integer then claims[name] = to_integer(v) or v end   -- 1767225600, not ...0.0
         end
     end

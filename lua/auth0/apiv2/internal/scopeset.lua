@@ -22,6 +22,7 @@ local function valid_entity(entity)
 end
 
 local show = options.show
+local name_of = options.name
 M.show = show
 
 --- Whether a scope's entity is one of the current_user family, which Auth0 grants only to a
@@ -63,9 +64,10 @@ end
 
 local function check_current_user(fname, entity, action, allow_current_user)
     if not allow_current_user and M.is_current_user(entity) then
-        error(format("%s: scope '%s:%s' is a current_user scope: Auth0 grants it only to a "
+        error(format("%s: scope %s is a current_user scope: Auth0 grants it only to a "
             .. "logged-in user's own token, never to one built by server code "
-            .. "(pass allow_current_user = true to override)", fname, action, entity), 3)
+            .. "(pass allow_current_user = true to override)", fname,
+            show(action .. ":" .. entity)), 3)
     end
 end
 
@@ -97,17 +99,18 @@ local function add_entities(fname, map, entities, allow_current_user)
         if type(actions) == "table" and actions.actions ~= nil then
             if next(actions, next(actions)) ~= nil or type(actions.actions) ~= "table" then
                 error(format("%s: scopes.%s must be a list of actions or { actions = {...} }",
-                    fname, entity), 3)
+                    fname, name_of(entity)), 3)
             end
             actions = actions.actions
         end
         if type(actions) ~= "table" or not array_length(actions) or #actions == 0 then
-            error(format("%s: scopes.%s must be a non-empty list of actions", fname, entity), 3)
+            error(format("%s: scopes.%s must be a non-empty list of actions", fname,
+                name_of(entity)), 3)
         end
         for _, action in ipairs(actions) do
             if type(action) ~= "string" or not match(action, ACTION) then
                 error(format("%s: malformed action %s in scopes.%s: expected lower case, "
-                    .. "e.g. read", fname, show(action), entity), 3)
+                    .. "e.g. read", fname, show(action), name_of(entity)), 3)
             end
             check_current_user(fname, entity, action, allow_current_user)
             add(entities, entity, action)

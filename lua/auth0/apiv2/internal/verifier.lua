@@ -35,7 +35,7 @@ local KEY_KINDS = "a key object, a secret string, a list of them or a function"
 
 local VERIFY_OPTIONS = {
     audience = true, leeway = true, now = true, require_exp = true, scopes = true,
-    is_revoked = true, any = true, endpoint = true,
+    is_revoked = true, any = true, endpoint = true, mask_no_key = true,
 }
 local VERIFIER_OPTIONS = { key = true, cache = true }
 for name in next, VERIFY_OPTIONS do VERIFIER_OPTIONS[name] = true end
@@ -101,6 +101,9 @@ local function policy_of(fname, opts, allowed, level, clock_ok)
     if opts.is_revoked ~= nil and type(opts.is_revoked) ~= "function" then
         error(fname .. ": is_revoked must be a function", level)
     end
+    if opts.mask_no_key ~= nil and type(opts.mask_no_key) ~= "boolean" then
+        error(fname .. ": mask_no_key must be a boolean", level)
+    end
     local all = scope_list(fname, "scopes", opts.scopes, level)
     local any = scope_list(fname, "any", opts.any, level)
     if any and any[1] == nil then error(fname .. ": any must be a non-empty list", level) end
@@ -112,7 +115,7 @@ local function policy_of(fname, opts, allowed, level, clock_ok)
     return {
         audience = opts.audience, leeway = leeway or 0, now = now,
         require_exp = opts.require_exp or false, is_revoked = opts.is_revoked,
-        all = all, any = any,
+        all = all, any = any, mask_no_key = opts.mask_no_key or false,
     }
 end
 
@@ -143,6 +146,20 @@ local function wipe_all(made)
     for i = 1, #made do made[i]:wipe() end
 end
 
+-- A key no tenant has, made once: with mask_no_key, a token whose aud has no key costs the
+-- same pass as one whose key does not match, so neither the reason nor the time tells them
+-- apart (README: "Choosing the key by aud").
+local decoy
+local function decoy_key()
+    if not decoy then decoy = make_key("token.verify", core.random(32), { encoding = "raw" }) end
+    return decoy
+end
+
+-- Whether what a key function returned means "no key": nil, false or an empty list.
+local function no_key(chosen)
+    return not chosen or (type(chosen) == "table" and not is_key(chosen) and chosen[1] == nil)
+end
+
 -- The clock of a policy: a fixed number, a function, or the library's clock.
 local function now_of(p)
     local now = p.now
@@ -169,9 +186,13 @@ local function run(fname, p, key_spec, key_fn, jwt, want)
             any, 2)
         if not ok then return nil, claimed_aud end
         local chosen = key_fn(claimed_aud, header)
-        if chosen == nil or chosen == false then return nil, "no key" end
-        local made = {}
-        local prepared = prepared_keys(fname, chosen, made, 3)
+        local made, prepared = {}
+        if no_key(chosen) then
+            if not p.mask_no_key then return nil, "no key" end
+            prepared = decoy_key()
+        else
+            prepared = prepared_keys(fname, chosen, made, 3)
+        end
         result, aud, jti, exp, nbf, iat, missing = pass(jwt, prepared, now, leeway, require_exp,
             audience, all, any, want)
         wipe_all(made)

@@ -21,7 +21,9 @@ function M.run(ctx, opts, positional)
         ctx.stdout:write("no revoked tokens\n")
     else
         local rows = {}
-        for i, entry in ipairs(list) do rows[i] = { entry.aud or "-", entry.jti } end
+        for i, entry in ipairs(list) do
+            rows[i] = { entry.aud and output.visible(entry.aud) or "-", output.visible(entry.jti) }
+        end
         output.write_table(ctx, { "AUD", "JTI" }, rows)
     end
     return failure.OK

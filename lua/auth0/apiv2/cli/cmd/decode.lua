@@ -10,6 +10,7 @@ local ipairs, require = ipairs, require
 local concat = table.concat
 local fail = failure.fail
 local compact, list_or_empty, pretty = output.compact, output.list_or_empty, output.pretty
+local visible, json_visible = output.visible, output.json_visible
 
 local SPECIAL_NOTE = "is a current_user scope: Auth0 grants it only to a logged-in user's own "
     .. "token, so a token signed with the API secret cannot use it"
@@ -36,7 +37,9 @@ function M.run(ctx, opts, positional)
     local special = special_scopes(scopes)
     if opts.json then
         local header_json, payload_json = token.decode_text(jwt)
-        ctx.stdout:write('{"claims":', payload_json, ',"header":', header_json,
+        -- The token's own JSON text (big integers stay exact), on one line and terminal-safe.
+        ctx.stdout:write('{"claims":', json_visible(payload_json), ',"header":',
+            json_visible(header_json),
             ',"scopes":', compact(list_or_empty(scopes)),
             ',"special_scopes":', compact(list_or_empty(special)),
             ',"times":', compact(output.times_of(claims)), "}\n")
@@ -45,10 +48,12 @@ function M.run(ctx, opts, positional)
     ctx.stdout:write("header:\n", pretty(header), "\nclaims:\n", pretty(claims), "\n")
     output.write_times(ctx, claims)
     if #scopes > 0 then
-        ctx.stdout:write("scopes:\n  ", concat(scopes, "\n  "), "\n")
+        local shown = {}
+        for i, s in ipairs(scopes) do shown[i] = visible(s) end
+        ctx.stdout:write("scopes:\n  ", concat(shown, "\n  "), "\n")
     end
     for _, s in ipairs(special) do
-        ctx.stdout:write("note: ", s, " ", SPECIAL_NOTE, "\n")
+        ctx.stdout:write("note: ", visible(s), " ", SPECIAL_NOTE, "\n")
     end
     if claims.jti == nil then
         ctx.stdout:write("note: the token has no jti, so it cannot be revoked\n")

@@ -85,8 +85,8 @@ function M.run(ctx, opts, positional)
     if opts.json then
         ctx.stdout:write(compact{ revoked = true, jti = what.jti, aud = what.aud }, "\n")
     else
-        ctx.stdout:write("revoked jti ", what.jti,
-            what.aud and (" (aud " .. what.aud .. ")") or "", "\n")
+        ctx.stdout:write("revoked jti ", output.visible(what.jti),
+            what.aud and (" (aud " .. output.visible(what.aud) .. ")") or "", "\n")
     end
     return failure.OK
 end

@@ -6,8 +6,11 @@ local certname = require "auth0.apiv2.internal.http.certname"
 
 local M = {}
 
-local type, tostring, ipairs, pcall, require = type, tostring, ipairs, pcall, require
+local type, tostring, ipairs, pairs, pcall, require = type, tostring, ipairs, pairs, pcall,
+    require
+local find, gsub, sub = string.find, string.gsub, string.sub
 local fail, host_matches = wire.fail, certname.host_matches
+local MAX_REASON = 200   -- bytes of a loader's message kept in ours
 
 -- Where Linux distributions and macOS keep the system's trusted CAs, for LuaSec.
 local SYSTEM_CA_FILES = {
@@ -62,7 +65,7 @@ local function luasec_handshake(sock, u, req, where)
     local has_ssl, ssl = pcall(require, "ssl")
     if not has_ssl then
         sock:close()
-        return fail("tls", "https needs LuaSec (module 'ssl'), which is not installed")
+        return fail("tls", "https needs " .. M.load_failure("LuaSec", "ssl", ssl))
     end
     local ctx, cerr = tls_context(ssl, req.ca_file)
     if not ctx then
@@ -92,15 +95,105 @@ local function luasec_handshake(sock, u, req, where)
     return conn
 end
 
---- One request over LuaSocket, with LuaSec for https.
+--- Why a module could not be loaded, for a message: "is not installed" only when Lua found
+-- no file for it; otherwise Lua's own reason (e.g. "undefined symbol: lua_gettop" from a host
+-- linked without -Wl,-E), on one line and bounded.
+-- @tparam string library "LuaSocket"
+-- @tparam string module "socket"
+-- @param err what pcall(require, module) returned
+function M.load_failure(library, module, err)
+    local text = tostring(err)
+    if find(text, "module '" .. module .. "' not found", 1, true) then
+        return library .. " (module '" .. module .. "') is not installed"
+    end
+    text = gsub(gsub(text, "%s*\n%s*", "; "), "%c", " ")
+    if #text > MAX_REASON then text = sub(text, 1, MAX_REASON) .. "..." end
+    return library .. " (module '" .. module .. "') cannot be loaded: " .. text
+end
+
+-- The reads of an answer over LuaSocket or LuaSec: whatever is already there (a zero
+-- timeout), else a wait in socket.select for the time left (select asks LuaSec's `dirty`
+-- for bytes it holds decrypted). A receive with a timeout would wait for its whole count, and
+-- in LuaSocket's default mode restart that wait after each partial read.
+function M.filler(socket, sock)
+    local chunk, select = wire.READ_CHUNK, socket.select
+    return function(left)
+        sock:settimeout(0)
+        local data, err, partial = sock:receive(chunk)
+        data = data or partial
+        if data and data ~= "" then return data end
+        if err == "closed" then return nil, "closed" end
+        if not wire.is_timeout(err) then return nil, err end
+        local readable, _, serr = select({ sock }, nil, left)
+        if not readable or not readable[1] then
+            return nil, serr == "timeout" and "timeout" or (serr or "timeout")
+        end
+        return ""   -- readable now: the next fill reads it
+    end
+end
+
+local idle = {}   -- kept-alive connections: pool key -> { { sock, since }, ... }
+
+-- An idle connection of the pool that is still open, or nil.
+local function take_idle(key, now)
+    local list = idle[key]
+    while list and #list > 0 do
+        local entry = list[#list]
+        list[#list] = nil
+        local sock = entry[1]
+        if now - entry[2] < wire.KEEPALIVE_IDLE then
+            -- A closed connection reads "closed" at once; an open, idle one times out.
+            sock:settimeout(0)
+            local data, err, partial = sock:receive(1)
+            if not data and (err == "timeout" or err == "wantread") and (partial or "") == "" then
+                return sock
+            end
+        end
+        sock:close()
+    end
+    return nil
+end
+
+local function keeper(key, now)
+    return function(sock)
+        local list = idle[key] or {}
+        idle[key] = list
+        if #list >= wire.POOL_SIZE then
+            sock:close()
+            return
+        end
+        list[#list + 1] = { sock, now() }
+    end
+end
+
+--- Closes every idle kept-alive connection of this module (nginx keeps its own pools).
+function M.close_idle()
+    for key, list in pairs(idle) do
+        for _, entry in ipairs(list) do entry[1]:close() end
+        idle[key] = nil
+    end
+end
+
+--- One request over LuaSocket, with LuaSec for https. With `req.keepalive` the connection
+-- comes from and goes back to this module's pool for the scheme, host, port and CA file.
 -- @tparam table req `method`, `timeout` (ms), `ca_file`
 -- @tparam table u from url.parse_url
 -- @tparam string text from wire.request_text
 -- @tparam string where "host:port", for messages
 function M.request(req, u, text, where)
     local has_socket, socket = pcall(require, "socket")
-    if not has_socket then
-        return fail("network", "LuaSocket (module 'socket') is not installed")
+    if not has_socket then return fail("network", M.load_failure("LuaSocket", "socket", socket)) end
+    local clock = { step = req.timeout / 1000, now = socket.gettime }
+    local keep
+    if req.keepalive then
+        local key = u.scheme .. "://" .. u.host .. ":" .. u.port .. "\0" .. (req.ca_file or "")
+        keep = keeper(key, socket.gettime)
+        local reused = take_idle(key, socket.gettime())
+        if reused then
+            local response, message, code, stale = wire.exchange(reused, text,
+                req.method or "GET", where, clock, M.filler(socket, reused), keep)
+            if response or not stale then return response, message, code end
+        end
     end
     local sock, err = (u.ipv6 and socket.tcp6 or socket.tcp)()
     if not sock then return fail("network", "cannot create a socket: " .. tostring(err)) end
@@ -115,8 +208,9 @@ function M.request(req, u, text, where)
         sock, err, code = luasec_handshake(sock, u, req, where)
         if not sock then return nil, err, code end
     end
-    return wire.exchange(sock, text, req.method or "GET", where,
-        { step = req.timeout / 1000, now = socket.gettime })
+    local response, message, code = wire.exchange(sock, text, req.method or "GET", where, clock,
+        M.filler(socket, sock), keep)
+    return response, message, code
 end
 
 return M

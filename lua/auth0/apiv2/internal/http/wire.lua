@@ -4,21 +4,32 @@
 -- `nil, "http: ...", code`.
 local M = {}
 
-local type, tonumber, tostring, pairs, error = type, tonumber, tostring, pairs, error
-local find, lower, match = string.find, string.lower, string.match
+local type, tonumber, tostring, pairs, error, setmetatable =
+    type, tonumber, tostring, pairs, error, setmetatable
+local byte, find, lower, match, sub = string.byte, string.find, string.lower, string.match,
+    string.sub
 local concat = table.concat
 
 local MAX_BODY = 16 * 1024 * 1024     -- bytes: a bigger answer is refused, not buffered
 M.MAX_BODY = MAX_BODY
 local MAX_HEADER_LINES = 200
+-- Bytes of one status, header, chunk-size or trailer line, and of a whole header block: far
+-- above what Auth0 sends (nginx's own default is 8 KiB per line), far below what would hurt.
+local MAX_LINE = 32 * 1024
+local MAX_HEADER_BYTES = 64 * 1024
+M.MAX_LINE, M.MAX_HEADER_BYTES = MAX_LINE, MAX_HEADER_BYTES
 local MAX_INTERIM = 10           -- 1xx answers before the real one: a bound, not a wait
-local READ_CHUNK = 16384
+M.READ_CHUNK = 16384             -- bytes asked of the socket at a time
+local CR, SPACE, TAB = 13, 32, 9
 local USER_AGENT = "auth0-apiv2-lua"
 
 --- A failure as the HTTP client returns it.
 -- @treturn nil
 -- @treturn string "http: " .. message
 -- @treturn string code: timeout, connection_refused, tls, network, protocol, unavailable
+M.KEEPALIVE_IDLE = 20             -- s an idle kept-alive connection is kept
+M.POOL_SIZE = 16                  -- idle connections kept per scheme, host and port
+
 function M.fail(code, message)
     return nil, "http: " .. message, code
 end
@@ -75,96 +86,200 @@ function M.request_text(req, u)
     if body or method == "POST" or method == "PUT" or method == "PATCH" then
         lines[#lines + 1] = "Content-Length: " .. #(body or "")
     end
-    lines[#lines + 1] = "Connection: close"
+    if not req.keepalive then lines[#lines + 1] = "Connection: close" end
     return concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")
 end
 
-local function read_headers(sock)
-    local headers = {}
-    for _ = 1, MAX_HEADER_LINES do
-        local line, err = sock:receive("*l")
-        if not line then return nil, err end
-        if line == "" then return headers end
-        local name, value = match(line, "^([^:%s]+):%s*(.-)%s*$")
-        if not name then return nil, "malformed header line", "protocol" end
-        name = lower(name)
-        headers[name] = headers[name] and (headers[name] .. ", " .. value) or value
-    end
-    return nil, "too many header lines", "protocol"
+---------------------------------------------------------------- reading, within bounds
+
+-- An answer is read through a buffer filled by the transport's `fill(left)`, which returns
+-- whatever bytes arrive (at least one) within `left` (the socket's unit), or nil and "closed"
+-- or "timeout". Lines are found with one plain search from where the last search stopped,
+-- so each byte is looked at a bounded number of times: linear, whatever the server sends.
+local Reader = {}
+Reader.__index = Reader
+
+local function new_reader(fill, clock)
+    return setmetatable({ fill = fill, clock = clock, buf = "", pos = 1,
+        deadline = clock.now() + clock.step }, Reader)
 end
 
-local function read_chunked(sock)
+-- More bytes into the buffer (dropping what was consumed), or nil and an error.
+function Reader:more()
+    local left = self.deadline - self.clock.now()
+    if left <= 0 then return nil, "timeout" end
+    local data, err = self.fill(left < self.clock.step and left or self.clock.step)
+    if not data then return nil, err end
+    self.buf = sub(self.buf, self.pos) .. data
+    self.pos = 1
+    return true
+end
+
+--- The next line without its CR LF (or LF), at most `limit` bytes, or nil, err, code.
+function Reader:line(limit, what)
+    local from = self.pos
+    while true do
+        local nl = find(self.buf, "\n", from, true)
+        if nl then
+            local line_end = nl - 1
+            if line_end >= self.pos and byte(self.buf, line_end) == CR then
+                line_end = line_end - 1
+            end
+            if line_end - self.pos + 1 > limit then break end
+            local line = sub(self.buf, self.pos, line_end)
+            self.pos = nl + 1
+            return line
+        end
+        if #self.buf - self.pos + 1 > limit then break end
+        local searched = #self.buf - self.pos + 1   -- no line break in these: skip them next
+        local ok, err = self:more()
+        if not ok then return nil, err end
+        from = self.pos + searched
+    end
+    return nil, what .. " longer than " .. limit .. " bytes", "protocol"
+end
+
+--- Exactly n bytes, or nil and an error.
+function Reader:bytes(n)
+    local parts, have = {}, 0
+    while true do
+        local available = #self.buf - self.pos + 1
+        if available >= n - have then
+            local stop = self.pos + (n - have) - 1
+            parts[#parts + 1] = sub(self.buf, self.pos, stop)
+            self.pos = stop + 1
+            return concat(parts)
+        end
+        parts[#parts + 1] = sub(self.buf, self.pos)
+        have = have + available
+        self.buf, self.pos = "", 1
+        local ok, err = self:more()
+        if not ok then return nil, err end
+    end
+end
+
+--- Everything up to the close, at most `limit` bytes, or nil, err, code.
+function Reader:rest(limit)
     local parts, total = {}, 0
     while true do
-        local line, err = sock:receive("*l")
-        if not line then return nil, err end
-        local size = tonumber(match(line, "^%s*(%x+)") or "", 16)
-        if not size then return nil, "malformed chunk size", "protocol" end
+        local data = sub(self.buf, self.pos)
+        self.buf, self.pos = "", 1
+        total = total + #data
+        if total > limit then return nil, "response body too large", "protocol" end
+        parts[#parts + 1] = data
+        local ok, err = self:more()
+        if not ok then
+            if err == "closed" then return concat(parts) end
+            return nil, err
+        end
+    end
+end
+
+-- Header name and value of a line, in linear time: a pattern such as "^(.-):%s*(.-)%s*$"
+-- retries at every space, which is quadratic in a run of them.
+local function split_header(line)
+    local colon = find(line, ":", 1, true)
+    if not colon or colon == 1 then return nil end
+    local name = sub(line, 1, colon - 1)
+    if find(name, "[%s%c]") then return nil end
+    local first = find(line, "[^ \t]", colon + 1) or #line + 1
+    local last = #line
+    while last >= first do
+        local c = byte(line, last)
+        if c ~= SPACE and c ~= TAB then break end
+        last = last - 1
+    end
+    return lower(name), sub(line, first, last)
+end
+
+-- A header block (or the trailers) up to the empty line: at most MAX_HEADER_LINES lines of
+-- MAX_LINE bytes, MAX_HEADER_BYTES in all.
+local function read_headers(reader, what)
+    local headers, total = {}, 0
+    for _ = 1, MAX_HEADER_LINES do
+        local line, err, code = reader:line(MAX_LINE, what .. " line")
+        if not line then return nil, err, code end
+        if line == "" then return headers end
+        total = total + #line
+        if total > MAX_HEADER_BYTES then
+            return nil, what .. "s longer than " .. MAX_HEADER_BYTES .. " bytes", "protocol"
+        end
+        local name, value = split_header(line)
+        if not name then return nil, "malformed " .. what .. " line", "protocol" end
+        headers[name] = headers[name] and (headers[name] .. ", " .. value) or value
+    end
+    return nil, "too many " .. what .. " lines", "protocol"
+end
+
+local function read_chunked(reader)
+    local parts, total = {}, 0
+    while true do
+        local line, err, code = reader:line(MAX_LINE, "chunk size line")
+        if not line then return nil, err, code end
+        local digits = match(line, "^(%x+)")
+        if not digits or #digits > 8 then return nil, "malformed chunk size", "protocol" end
+        local size = tonumber(digits, 16)
         if size == 0 then
-            for _ = 1, MAX_HEADER_LINES do           -- trailers, up to the empty line
-                line, err = sock:receive("*l")
-                if not line then return nil, err end
-                if line == "" then return concat(parts) end
-            end
-            return nil, "too many trailer lines", "protocol"
+            local _, terr, tcode = read_headers(reader, "trailer")
+            if terr then return nil, terr, tcode end
+            return concat(parts)
         end
         total = total + size
         if total > MAX_BODY then return nil, "response body too large", "protocol" end
-        local data, derr = sock:receive(size)
+        local data, derr = reader:bytes(size)
         if not data then return nil, derr end
         parts[#parts + 1] = data
-        local crlf, cerr = sock:receive("*l")
-        if not crlf then return nil, cerr end
+        local crlf, cerr, ccode = reader:line(1, "chunk")
+        if not crlf then
+            if ccode then return nil, "malformed chunk", "protocol" end
+            return nil, cerr
+        end
         if crlf ~= "" then return nil, "malformed chunk", "protocol" end
     end
 end
 
-local function read_until_close(sock)
-    local parts, total = {}, 0
-    while true do
-        local data, err, partial = sock:receive(READ_CHUNK)
-        data = data or partial
-        if data and data ~= "" then
-            total = total + #data
-            if total > MAX_BODY then return nil, "response body too large", "protocol" end
-            parts[#parts + 1] = data
-        end
-        if err == "closed" then return concat(parts) end
-        if err then return nil, err end
-    end
-end
-
-local function read_body(sock, method, status, headers)
+local function read_body(reader, method, status, headers)
     if method == "HEAD" or status == 204 or status == 304 then return "" end
     if find(lower(headers["transfer-encoding"] or ""), "chunked", 1, true) then
-        return read_chunked(sock)
+        return read_chunked(reader)
     end
     local length = headers["content-length"]
     if length then
-        length = match(length, "^%d+$") and tonumber(length)
+        length = match(length, "^%d+$") and #length <= 10 and tonumber(length)
         if not length then return nil, "malformed content-length", "protocol" end
         if length > MAX_BODY then return nil, "response body too large", "protocol" end
         if length == 0 then return "" end
-        local data, err = sock:receive(length)
-        if not data then return nil, err end
-        return data
+        return reader:bytes(length)
     end
-    return read_until_close(sock)
+    return reader:rest(MAX_BODY)
 end
 
--- Reads one response from a connected socket (LuaSocket, LuaSec or cosocket: same methods).
-local function read_response(sock, method)
+-- Whether the connection may carry another request after this answer: its body was framed
+-- (a length, chunks, or no body) and the server did not ask to close.
+local function reusable(version, headers, method, status)
+    local connection = lower(headers["connection"] or "")
+    if find(connection, "close", 1, true) then return false end
+    if version == "1.0" and not find(connection, "keep-alive", 1, true) then return false end
+    return method == "HEAD" or status == 204 or status == 304 or headers["content-length"] ~= nil
+        or find(lower(headers["transfer-encoding"] or ""), "chunked", 1, true) ~= nil
+end
+
+-- Reads one response (1xx interim answers skipped); the second value says whether the
+-- connection may be used again.
+local function read_response(reader, method)
     for _ = 1, MAX_INTERIM do
-        local line, err = sock:receive("*l")
-        if not line then return nil, err end
-        local status = tonumber(match(line, "^HTTP/1%.[01] (%d%d%d)"))
+        local line, err, code = reader:line(MAX_LINE, "status line")
+        if not line then return nil, err, code end
+        local version, digits = match(line, "^HTTP/(1%.[01]) (%d%d%d)")
+        local status = tonumber(digits)
         if not status then return nil, "malformed status line", "protocol" end
-        local headers, herr, hcode = read_headers(sock)
+        local headers, herr, hcode = read_headers(reader, "header")
         if not headers then return nil, herr, hcode end
         if status >= 200 then               -- 1xx answers are interim: the real one follows
-            local body, berr, bcode = read_body(sock, method, status, headers)
+            local body, berr, bcode = read_body(reader, method, status, headers)
             if not body then return nil, berr, bcode end
-            return { status = status, headers = headers, body = body }
+            return { status = status, headers = headers, body = body },
+                reusable(version, headers, method, status)
         end
     end
     return nil, "too many interim (1xx) answers", "protocol"
@@ -177,33 +292,43 @@ function M.io_fail(action, where, err, code)
     return fail(code, action .. " " .. where .. ": " .. reason)
 end
 
--- The whole response must arrive within one timeout of the request being sent, not only each
--- read: a server that drips a byte now and then cannot hold a request (or a nginx worker's
--- pending token fetch) open for longer. `clock` is { now = function, step = timeout } in the
--- socket's own unit (seconds for LuaSocket, milliseconds for cosockets).
-local function bounded(sock, clock)
-    local deadline = clock.now() + clock.step
-    return {
-        receive = function(_, pattern)
-            local left = deadline - clock.now()
-            if left <= 0 then return nil, "timeout" end
-            sock:settimeout(left < clock.step and left or clock.step)
-            return sock:receive(pattern)
-        end,
-    }
-end
-
---- Sends the request on a connected socket and reads the whole answer within the timeout
--- (see bounded); closes the socket.
-function M.exchange(sock, text, method, where, clock)
+--- Sends the request on a connected socket and reads the whole answer within ONE timeout of
+-- the request being sent, not one per read: a server that drips a byte now and then cannot
+-- hold a request (or a nginx worker's pending token fetch, or a blacklist refresh) open for
+-- longer. Closes the socket.
+-- @param sock a connected socket with `send` and `close`
+-- @tparam string text the request's bytes
+-- @tparam string method
+-- @tparam string where "host:port", for messages
+-- @tparam table clock `{ now = function, step = timeout }` in the socket's own unit
+--   (seconds for LuaSocket, milliseconds for cosockets)
+-- @tparam function fill `fill(left)`: the bytes that arrive within `left` (at least one), or
+--   nil and "closed" or "timeout" (each transport has its own)
+-- @tparam[opt] function keep takes the socket instead of closing it, when the answer allows
+--   another request on the connection (keep-alive) and nothing beyond it was read
+-- @return the response, or nil, message, code and, as a fourth value, `true` when the server
+--   closed the connection before answering anything: on a kept-alive connection it had
+--   closed it while idle, and the request may be sent again on a new one
+function M.exchange(sock, text, method, where, clock, fill, keep)
     local ok, err = sock:send(text)
     if not ok then
         sock:close()
-        return M.io_fail("send to", where, err)
+        local _, message, code = M.io_fail("send to", where, err)
+        return nil, message, code, true
     end
-    local response, rerr, code = read_response(bounded(sock, clock), method)
-    sock:close()
-    if not response then return M.io_fail("read from", where, rerr, code) end
+    local got = false
+    local reader = new_reader(function(left)
+        local data, ferr = fill(left)
+        if data and data ~= "" then got = true end
+        return data, ferr
+    end, clock)
+    local response, rerr, code = read_response(reader, method)
+    local again = response and rerr and reader.pos > #reader.buf   -- rerr: "reusable" here
+    if again and keep then keep(sock) else sock:close() end
+    if not response then
+        local _, message, fcode = M.io_fail("read from", where, rerr, code)
+        return nil, message, fcode, not got and code == nil and rerr == "closed"
+    end
     return response
 end
 
