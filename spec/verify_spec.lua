@@ -64,17 +64,21 @@ describe("token.verify accepts", function()
         check_accepted("vectors/jwt_rfc_examples.json")
     end)
 
-    it("tokens made by PyJWT and node jsonwebtoken in this run", function()
+    it("tokens made by PyJWT in this run", function()
         local script = "import base64,jwt,sys\n"
             .. "key = base64.urlsafe_b64decode(sys.argv[1] + '==')\n"
-            .. "print(jwt.encode({'aud': sys.argv[2], 'iat': 1767225000, 'jti': 'py-1', "
-            .. "'scopes': {'users': {'actions': ['read']}}}, key, algorithm='HS256'))\n"
+            .. "t = jwt.encode({'aud': sys.argv[2], 'iat': 1767225000, 'jti': 'py-1', "
+            .. "'scopes': {'users': {'actions': ['read']}}}, key, algorithm='HS256')\n"
+            .. "print(t.decode() if isinstance(t, bytes) else t)\n"   -- bytes before PyJWT 2
         local out, ok = h.run("/usr/bin/python3 -c " .. h.quote(script) .. " " .. h.SECRET .. " " .. h.AUD)
         assert.is_true(ok, out)
         local claims = assert(token.verify(out:match("%S+"), h.SECRET,
             { audience = h.AUD, now = h.NOW, scopes = { "read:users" } }))
         assert.are.equal("py-1", claims.jti)
+    end)
 
+    -- #node: scripts/test-openssl11 leaves it out (no npm on Debian 11 there).
+    it("tokens made by node jsonwebtoken in this run #node", function()
         local node = "spec/interop/node_modules/jsonwebtoken"
         local js = "const jwt = require(process.argv[1]);"
             .. "const key = Buffer.from(process.argv[2], 'base64');"

@@ -167,6 +167,7 @@ class State:
             self.fault = None
             self.delay = 0.0
             self.users = copy.deepcopy(SEED_USERS)
+        reset_scale(self)
 
     def keys_for_aud(self, aud):
         keys = [self.tenants[aud]] if aud in self.tenants else []
@@ -363,6 +364,7 @@ def user_patch(state, req):
         for key, value in patch.items():
             is_metadata = key in ("app_metadata", "user_metadata")
             user[key] = merge_metadata(user.get(key), value) if is_metadata else value
+        touch_user(state, user)
         return 200, copy.deepcopy(user)
 
 
@@ -467,6 +469,668 @@ def control_reset(state, req):
     return 200, {"ok": True}
 
 
+# ---------------------------------------------------------------- tenant-scale automation
+# Everything the automation specs need, kept apart from the routes above: a few hundred
+# deterministic users with a search language subset and offset paging (GET /api/v2/users),
+# organizations with checkpoint paging, the export and import jobs with their downloads,
+# a token-bucket rate limit, and a count of accepted TCP connections.
+
+SCALE_USERS = 600  # seeded at start and on reset; user i has app_metadata.tier "gold" unless i % 4 == 0
+SCALE_ORGANIZATIONS = 250
+SCALE_EPOCH = 1767225600  # 2026-01-01T00:00:00Z: created_at of user 1, one second apart
+CONNECTIONS = {"con_0000000000000001": "Username-Password-Authentication"}
+DEFAULT_CONNECTION_ID = "con_0000000000000001"
+RESULT_CAP = 1000  # offset paging stops here, as Auth0's does (page * per_page + per_page > 1000)
+MAX_PER_PAGE = 100
+MAX_TAKE = 100
+JOB_PATH = re.compile(r"/api/v2/jobs/(?P<job_id>job_[A-Za-z0-9]+)")
+JOB_ERRORS_PATH = re.compile(r"/api/v2/jobs/(?P<job_id>job_[A-Za-z0-9]+)/errors")
+DOWNLOAD_PATH = re.compile(r"/__downloads/(?P<job_id>job_[A-Za-z0-9]+)/[\w.-]+")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+CAP_MESSAGE = ("You can only page through the first 1000 records. See "
+               "https://auth0.com/docs/users/search/v3/view-search-results-by-page#limitation")
+
+
+class RawBody:
+    """A non-JSON answer (a download)."""
+
+    def __init__(self, data, content_type):
+        self.data, self.content_type = data, content_type
+
+
+def iso_time(seconds):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + ".%03dZ" % (int(seconds * 1000) % 1000)
+
+
+def scale_user(i):
+    user_id = "auth0|scale-%05d" % i
+    stamp = iso_time(SCALE_EPOCH + i)
+    return {
+        "user_id": user_id, "email": "user%05d@scale.example.com" % i, "email_verified": i % 3 == 0,
+        "name": "User %05d" % i, "nickname": "user%05d" % i, "created_at": stamp, "updated_at": stamp,
+        "identities": [{"connection": CONNECTIONS[DEFAULT_CONNECTION_ID], "provider": "auth0",
+                        "user_id": user_id.split("|", 1)[1], "isSocial": False}],
+        "app_metadata": {"tier": "silver" if i % 4 == 0 else "gold", "n": i},
+        "user_metadata": {"team": "team-%d" % (i % 7)},
+    }
+
+
+def seed_users(state, count):
+    """Called with state.lock held: the seeded scale users become 1..count (others are kept)."""
+    for user_id in [u for u in state.users if u.startswith("auth0|scale-")]:
+        del state.users[user_id]
+    for i in range(1, count + 1):
+        user = scale_user(i)
+        state.users[user["user_id"]] = user
+
+
+def reset_scale(state):
+    with state.lock:
+        seed_users(state, SCALE_USERS)
+        state.organizations = [{"id": "org_%016d" % i, "name": "org-%04d" % i, "display_name": "Organization %d" % i}
+                               for i in range(1, SCALE_ORGANIZATIONS + 1)]
+        state.jobs = {}
+        state.job_polls_per_phase = 1
+        state.bucket = None
+        state.connections = {"http": 0, "https": 0}
+        state.tick = 0
+        state.idle_timeout = None
+
+
+def touch_user(state, user):
+    """After a PATCH (lock held): updated_at moves on, so the default order of GET /users changes."""
+    if "updated_at" in user:
+        state.tick += 1
+        user["updated_at"] = iso_time(time.time() + state.tick / 1000.0)
+
+
+def count_connection(state, scheme):
+    with state.lock:
+        if hasattr(state, "connections"):
+            state.connections[scheme] += 1
+
+
+# ---- the search language: a subset of Auth0's Lucene syntax (documented in README.md)
+
+class QueryError(Exception):
+    pass
+
+
+def lex_query(text):
+    tokens, i = [], 0
+    while i < len(text):
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c in "()":
+            tokens.append(c)
+            i += 1
+        else:
+            match = re.compile(r'([\w.\[\]]+):("(?:[^"\\]|\\.)*"|[^\s()"]+)|(AND|OR|NOT)(?=[\s()]|$)').match(text, i)
+            if not match:
+                raise QueryError("cannot parse the query near: %s" % text[i:i + 20])
+            if match.group(3):
+                tokens.append(match.group(3))
+            else:
+                value = match.group(2)
+                quoted = value.startswith('"')
+                if quoted:
+                    value = re.sub(r"\\(.)", r"\1", value[1:-1])
+                tokens.append(("term", match.group(1), value, quoted))
+            i = match.end()
+    return tokens
+
+
+def parse_query(text):
+    """Returns a predicate over users. Grammar: or := and (OR and)*; and := unary ((AND)? unary)*;
+    unary := NOT unary | ( or ) | field:value."""
+    tokens = lex_query(text)
+    pos = [0]
+
+    def peek():
+        return tokens[pos[0]] if pos[0] < len(tokens) else None
+
+    def take():
+        pos[0] += 1
+        return tokens[pos[0] - 1]
+
+    def unary():
+        tok = peek()
+        if tok == "NOT":
+            take()
+            inner = unary()
+            return lambda u: not inner(u)
+        if tok == "(":
+            take()
+            inner = disjunction()
+            if take_if(")") is None:
+                raise QueryError("missing )")
+            return inner
+        if isinstance(tok, tuple):
+            take()
+            return term_predicate(tok[1], tok[2], tok[3])
+        raise QueryError("unexpected %s" % (tok if tok else "end of query"))
+
+    def take_if(value):
+        if peek() == value:
+            return take()
+        return None
+
+    def conjunction():
+        parts = [unary()]
+        while peek() not in (None, ")", "OR"):
+            take_if("AND")
+            parts.append(unary())
+        return lambda u: all(p(u) for p in parts)
+
+    def disjunction():
+        parts = [conjunction()]
+        while take_if("OR"):
+            parts.append(conjunction())
+        return lambda u: any(p(u) for p in parts)
+
+    if not tokens:
+        return lambda u: True
+    predicate = disjunction()
+    if peek() is not None:
+        raise QueryError("unexpected %s" % peek())
+    return predicate
+
+
+def field_values(value, path):
+    """Every value at a dotted path; lists along the way are searched element by element."""
+    if not path:
+        return value if isinstance(value, list) else [value]
+    name, rest = path[0], path[1:]
+    index = re.fullmatch(r"(\w+)\[(\d+)\]", name)
+    if isinstance(value, list):
+        return [v for item in value for v in field_values(item, path)]
+    if not isinstance(value, dict):
+        return []
+    if index:
+        items = value.get(index.group(1))
+        n = int(index.group(2))
+        return field_values(items[n], rest) if isinstance(items, list) and n < len(items) else []
+    return field_values(value[name], rest) if name in value else []
+
+
+def term_predicate(field, value, quoted):
+    if field == "_exists_":
+        path = value.split(".")
+        return lambda u: bool(field_values(u, path))
+    path = field.split(".")
+    wildcard = not quoted and value.endswith("*")
+    prefix = value[:-1].lower() if wildcard else None
+
+    def matches(candidate):
+        if isinstance(candidate, bool):
+            text = "true" if candidate else "false"
+        elif isinstance(candidate, (int, float, str)):
+            text = str(candidate)
+        else:
+            return False
+        if wildcard:
+            return text.lower().startswith(prefix)
+        return text.lower() == value.lower()
+
+    return lambda u: any(matches(v) for v in field_values(u, path))
+
+
+def sort_key(sort):
+    """`field:1` or `field:-1` (Auth0's form); default: updated_at ascending, then user_id. That
+    default is this server's choice (Auth0 documents no order without sort): a PATCH moves the
+    user to the end, so paging while patching visibly goes wrong unless the client copes."""
+    field, order = "updated_at", 1
+    if sort:
+        match = re.fullmatch(r"([\w.]+):(-?1)", sort)
+        if not match:
+            raise api_error(400, "Query validation error: 'sort' must be field:1 or field:-1",
+                            "invalid_query_string")
+        field, order = match.group(1), int(match.group(2))
+    path = field.split(".")
+
+    def key(user):
+        values = field_values(user, path)
+        return (str(values[0]) if values else "", user["user_id"])
+
+    return key, order == -1
+
+
+def int_param(req, name, default, low, high):
+    text = req.query.get(name)
+    if text is None or text == "":
+        return default
+    if not re.fullmatch(r"\d+", text) or not low <= int(text) <= high:
+        raise api_error(400, "Query validation error: '%s' must be an integer from %d to %d" % (name, low, high),
+                        "invalid_query_string")
+    return int(text)
+
+
+def is_true(req, name):
+    return req.query.get(name, "false").lower() == "true"
+
+
+def pick_fields(user, req):
+    fields = req.query.get("fields")
+    if not fields:
+        return copy.deepcopy(user)
+    names = set(fields.split(","))
+    if req.query.get("include_fields", "true").lower() == "false":
+        return {k: copy.deepcopy(v) for k, v in user.items() if k not in names}
+    return {k: copy.deepcopy(v) for k, v in user.items() if k in names}
+
+
+def users_list(state, req):
+    claims = authenticate(state, req)
+    require_scope(claims, "read:users")
+    page = int_param(req, "page", 0, 0, 10 ** 6)
+    per_page = int_param(req, "per_page", 50, 0, MAX_PER_PAGE)
+    if page * per_page + per_page > RESULT_CAP:
+        raise api_error(400, CAP_MESSAGE, "invalid_paging")
+    try:
+        predicate = parse_query(req.query.get("q", ""))
+    except QueryError as exc:
+        raise api_error(400, "Query validation error: %s" % exc, "invalid_query_string") from exc
+    key, reverse = sort_key(req.query.get("sort"))
+    with state.lock:
+        found = sorted((u for u in state.users.values() if predicate(u)), key=key, reverse=reverse)
+        window = [pick_fields(u, req) for u in found[page * per_page:page * per_page + per_page]]
+    if is_true(req, "include_totals"):
+        return 200, {"start": page * per_page, "limit": per_page, "length": len(window), "total": len(found),
+                     "users": window}
+    return 200, window
+
+
+def checkpoint_token(index):
+    return b64url_encode(("i:%d" % index).encode())
+
+
+def checkpoint_index(text):
+    try:
+        match = re.fullmatch(r"i:(\d+)", b64url_decode_strict(text).decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        match = None
+    if not match:
+        raise api_error(400, "Query validation error: 'from' is not a valid checkpoint", "invalid_query_string")
+    return int(match.group(1))
+
+
+def organizations_list(state, req):
+    """Both paging styles, as Auth0's /organizations: checkpoint (from/take -> next) when
+    either is given, else offset (page/per_page/include_totals)."""
+    claims = authenticate(state, req)
+    require_scope(claims, "read:organizations")
+    with state.lock:
+        orgs = copy.deepcopy(state.organizations)
+    if "from" in req.query or "take" in req.query:
+        start = checkpoint_index(req.query["from"]) if req.query.get("from") else 0
+        take = int_param(req, "take", 50, 1, MAX_TAKE)
+        window = orgs[start:start + take]
+        body = {"organizations": window}
+        if start + take < len(orgs):
+            body["next"] = checkpoint_token(start + take)
+        return 200, body
+    page = int_param(req, "page", 0, 0, 10 ** 6)
+    per_page = int_param(req, "per_page", 50, 0, MAX_PER_PAGE)
+    if page * per_page + per_page > RESULT_CAP:
+        raise api_error(400, "Requesting page %d exceeds the allowed maximum of 1000 records. To fetch results "
+                        "beyond 1000, use the checkpoint pagination method." % page, "invalid_paging")
+    window = orgs[page * per_page:page * per_page + per_page]
+    if is_true(req, "include_totals"):
+        return 200, {"organizations": window, "start": page * per_page, "limit": per_page, "total": len(orgs)}
+    return 200, window
+
+
+# ---- jobs
+
+def new_job_id():
+    return "job_" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+                            for _ in range(16))
+
+
+def export_fields(body):
+    fields = body.get("fields")
+    if fields is None:
+        return [{"name": n} for n in ("user_id", "email", "name", "created_at", "updated_at")]
+    if not isinstance(fields, list) or not fields or len(fields) > 30:
+        raise invalid_body("fields must be a list of 1 to 30 objects")
+    for field in fields:
+        if not isinstance(field, dict) or not isinstance(field.get("name"), str) or set(field) - {"name", "export_as"}:
+            raise invalid_body("each field must be {name, export_as}")
+        if "export_as" in field and not isinstance(field["export_as"], str):
+            raise invalid_body("export_as must be a string")
+    return fields
+
+
+def export_value(user, name):
+    values = field_values(user, re.split(r"\.(?![^\[]*\])", name))
+    if not values:
+        return None
+    return values[0] if len(values) == 1 or "[" in name else values
+
+
+def csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    elif not isinstance(value, str):
+        value = compact_json(value)
+    if re.search(r'[",\r\n]', value):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def export_file(users, fields, fmt):
+    import gzip
+    names = [f.get("export_as", f["name"]) for f in fields]
+    if fmt == "csv":
+        lines = [",".join(csv_cell(n) for n in names)]
+        for user in users:
+            lines.append(",".join(csv_cell(export_value(user, f["name"])) for f in fields))
+        text = "\r\n".join(lines) + "\r\n"
+    else:
+        lines = []
+        for user in users:
+            record = {}
+            for field, name in zip(fields, names):
+                value = export_value(user, field["name"])
+                if value is not None:
+                    record[name] = value
+            lines.append(compact_json(record))
+        text = "".join(line + "\n" for line in lines)
+    return gzip.compress(text.encode("utf-8"), mtime=0)
+
+
+def export_create(state, req):
+    claims = authenticate(state, req)
+    require_scope(claims, "read:users")
+    body = json_object(req)
+    extra = sorted(set(body) - {"connection_id", "format", "limit", "fields"})
+    if extra:
+        raise invalid_body("Additional properties not allowed: %s" % ",".join(extra))
+    connection_id = body.get("connection_id")
+    if connection_id is not None and connection_id not in CONNECTIONS:
+        raise api_error(404, "The connection does not exist.", "inexistent_connection")
+    fmt = body.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise invalid_body("format must be json or csv")
+    limit = body.get("limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise invalid_body("limit must be a positive integer")
+    fields = export_fields(body)
+    with state.lock:
+        users = sorted(state.users.values(), key=lambda u: u["user_id"])
+        if connection_id:
+            users = [u for u in users if CONNECTIONS[connection_id] in field_values(u, ["identities", "connection"])]
+        users = copy.deepcopy(users[:limit] if limit else users)
+    job = {"type": "users_export", "status": "pending", "format": fmt, "fields": fields,
+           "created_at": iso_time(time.time()), "id": new_job_id()}
+    if connection_id:
+        job.update(connection_id=connection_id, connection=CONNECTIONS[connection_id])
+    if limit:
+        job["limit"] = limit
+    host = req.headers.get("host", HOST)
+    data = export_file(users, fields, fmt)
+    with state.lock:
+        state.jobs[job["id"]] = {"job": job, "polls": 0, "file": data, "scheme": req.scheme, "host": host,
+                                 "count": len(users)}
+    return 201, dict(job)
+
+
+def multipart_fields(req):
+    """The parts of a multipart/form-data body: name -> (filename or None, bytes)."""
+    ctype = req.headers.get("content-type", "")
+    match = re.search(r'boundary="?([^";]+)"?', ctype)
+    if not ctype.lower().startswith("multipart/form-data") or not match:
+        raise invalid_body("Content-Type must be multipart/form-data with a boundary")
+    delimiter = b"--" + match.group(1).encode()
+    fields = {}
+    pieces = req.body.split(delimiter)
+    if len(pieces) < 3 or not pieces[-1].startswith(b"--"):
+        raise invalid_body("malformed multipart body")
+    for piece in pieces[1:-1]:
+        if not piece.startswith(b"\r\n") or not piece.endswith(b"\r\n"):
+            raise invalid_body("malformed multipart part")
+        head, sep, data = piece[2:-2].partition(b"\r\n\r\n")
+        if not sep:
+            raise invalid_body("malformed multipart part")
+        disposition = re.search(rb'content-disposition:\s*form-data;\s*name="([^"]+)"(?:;\s*filename="([^"]*)")?',
+                                head, re.IGNORECASE)
+        if not disposition:
+            raise invalid_body("multipart part without a form-data name")
+        filename = disposition.group(2)
+        fields[disposition.group(1).decode()] = (filename.decode() if filename is not None else None, data)
+    return fields
+
+
+def import_errors(users, existing_emails, upsert):
+    """Per-user errors as Auth0's GET /jobs/{id}/errors lists them, and the valid users."""
+    errors, valid, seen = [], [], set()
+    for user in users:
+        problems = []
+        email = user.get("email") if isinstance(user, dict) else None
+        if not isinstance(user, dict):
+            problems.append({"code": "INVALID_FORMAT", "message": "Expected type object", "path": ""})
+        elif not isinstance(email, str):
+            problems.append({"code": "OBJECT_REQUIRED", "message": "Missing required property: email", "path": "email"})
+        elif not EMAIL.fullmatch(email):
+            problems.append({"code": "INVALID_FORMAT", "message": "Error in email property - Object didn't pass "
+                             "validation for format email: %s" % email, "path": "email"})
+        elif email.lower() in seen:
+            problems.append({"code": "DUPLICATED_USER", "message": "The user appears twice in the file",
+                             "path": "email"})
+        elif email.lower() in existing_emails and not upsert:
+            problems.append({"code": "DUPLICATED_USER", "message": "The user already exist and upsert parameter "
+                             "is false", "path": "email"})
+        if problems:
+            errors.append({"user": user, "errors": problems})
+        else:
+            seen.add(email.lower())
+            valid.append(user)
+    return errors, valid
+
+
+def import_create(state, req):
+    claims = authenticate(state, req)
+    require_scope(claims, "create:users")
+    fields = multipart_fields(req)
+    if "users" not in fields or fields["users"][0] is None:
+        raise invalid_body("Missing required file: users")
+    connection_id = fields.get("connection_id", (None, b""))[1].decode("utf-8", "replace")
+    if connection_id not in CONNECTIONS:
+        raise api_error(400 if not connection_id else 404, "The connection does not exist.", "inexistent_connection")
+    upsert = fields.get("upsert", (None, b"false"))[1].decode().lower() == "true"
+    try:
+        users = json.loads(fields["users"][1].decode("utf-8"))
+    except ValueError as exc:
+        raise invalid_body("Users file must be a JSON array") from exc
+    if not isinstance(users, list):
+        raise invalid_body("Users file must be a JSON array")
+    job = {"type": "users_import", "status": "pending", "connection_id": connection_id,
+           "connection": CONNECTIONS[connection_id], "created_at": iso_time(time.time()), "id": new_job_id()}
+    if "external_id" in fields:
+        job["external_id"] = fields["external_id"][1].decode("utf-8", "replace")
+    with state.lock:
+        state.jobs[job["id"]] = {"job": job, "polls": 0, "users": users, "upsert": upsert, "errors": []}
+    return 202, dict(job)
+
+
+def finish_import(state, record):
+    """Lock held: apply the import and write its summary."""
+    by_email = {u.get("email", "").lower(): u for u in state.users.values()}
+    errors, valid = import_errors(record["users"], by_email, record["upsert"])
+    inserted = updated = 0
+    for user in valid:
+        existing = by_email.get(user["email"].lower())
+        if existing:
+            for key, value in user.items():
+                if key != "user_id":
+                    existing[key] = copy.deepcopy(value)
+            touch_user(state, existing)
+            updated += 1
+        else:
+            suffix = user.get("user_id") or hashlib.sha256(user["email"].lower().encode()).hexdigest()[:24]
+            new = copy.deepcopy(user)
+            new["user_id"] = "auth0|" + str(suffix)
+            new["identities"] = [{"connection": record["job"]["connection"], "provider": "auth0",
+                                  "user_id": str(suffix), "isSocial": False}]
+            state.users[new["user_id"]] = new
+            inserted += 1
+    record["errors"] = errors
+    record["job"]["summary"] = {"failed": len(errors), "updated": updated, "inserted": inserted,
+                                "total": len(record["users"])}
+
+
+def job_record(state, req, pattern):
+    """Lock held (authenticate first, outside it)."""
+    record = state.jobs.get(pattern.fullmatch(req.path).group("job_id"))
+    if record is None:
+        raise api_error(404, "The job does not exist.", "inexistent_job")
+    return record
+
+
+def job_get(state, req):
+    """pending for the first N polls, then processing for N, then completed (N: /__control/jobs)."""
+    require_scope(authenticate(state, req), "read:users", "create:users")
+    with state.lock:
+        record = job_record(state, req, JOB_PATH)
+        job = record["job"]
+        if job["status"] != "completed":
+            record["polls"] += 1
+            n = state.job_polls_per_phase
+            if record["polls"] > 2 * n:
+                job["status"] = "completed"
+                if job["type"] == "users_export":
+                    job["location"] = "%s://%s/__downloads/%s/users.%s.gz" % (
+                        record["scheme"], record["host"], job["id"], job["format"])
+                else:
+                    finish_import(state, record)
+            elif record["polls"] > n:
+                job["status"] = "processing"
+                job["time_left_seconds"] = 1
+        answer = copy.deepcopy(job)
+        if job["status"] == "completed":
+            answer.pop("time_left_seconds", None)
+            job.pop("time_left_seconds", None)
+        return 200, answer
+
+
+def job_errors(state, req):
+    require_scope(authenticate(state, req), "read:users", "create:users")
+    with state.lock:
+        record = job_record(state, req, JOB_ERRORS_PATH)
+        return 200, copy.deepcopy(record.get("errors", []))
+
+
+def download(state, req):
+    """The export's file, as Auth0's pre-signed storage URL serves it: no Authorization needed."""
+    with state.lock:
+        record = state.jobs.get(DOWNLOAD_PATH.fullmatch(req.path).group("job_id"))
+        if record is None or "file" not in record or record["job"]["status"] != "completed":
+            raise ApiError(404, {"error": "NoSuchKey"})
+        return 200, RawBody(record["file"], "application/gzip")
+
+
+# ---- rate limit on demand and the control endpoints of this section
+
+def take_from_bucket(state):
+    """One request out of the bucket: the x-ratelimit-* headers to send, or a 429."""
+    with state.lock:
+        bucket = getattr(state, "bucket", None)
+        if bucket is None:
+            return None
+        now = time.time()
+        if now >= bucket["reset"]:
+            bucket["remaining"] = bucket["limit"]
+            bucket["reset"] = now + bucket["window"]
+        headers = {"x-ratelimit-limit": str(bucket["limit"]), "x-ratelimit-reset": format_seconds(
+            math.ceil(bucket["reset"]) if float(bucket["window"]).is_integer() else round(bucket["reset"], 3))}
+        if bucket["remaining"] <= 0:
+            bucket["refused"] += 1
+            headers["x-ratelimit-remaining"] = "0"
+            raise api_error(429, "Global limit has been reached", "too_many_requests", headers)
+        bucket["remaining"] -= 1
+        bucket["served"] += 1
+        headers["x-ratelimit-remaining"] = str(bucket["remaining"])
+        return headers
+
+
+def control_bucket(state, req):
+    if req.method == "GET":
+        with state.lock:
+            bucket = state.bucket
+            return 200, {k: bucket[k] for k in ("limit", "window", "served", "refused")} if bucket else None
+    body = control_object(req)
+    limit, window = body.get("limit"), optional_seconds(body, "window")
+    if limit in (None, 0):
+        with state.lock:
+            state.bucket = None
+        return 200, {"ok": True, "bucket": None}
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1 or not window:
+        raise control_error("limit must be a positive integer and window a number of seconds > 0")
+    with state.lock:
+        state.bucket = {"limit": limit, "window": float(window), "remaining": limit, "reset": time.time() + window,
+                        "served": 0, "refused": 0}
+    return 200, {"ok": True}
+
+
+def control_seed(state, req):
+    body = control_object(req)
+    count = body.get("users")
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 100000:
+        raise control_error("users must be an integer from 0 to 100000")
+    with state.lock:
+        seed_users(state, count)
+        return 200, {"ok": True, "users": len(state.users)}
+
+
+def control_jobs(state, req):
+    body = control_object(req)
+    n = body.get("polls_per_phase")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise control_error("polls_per_phase must be an integer >= 0")
+    with state.lock:
+        state.job_polls_per_phase = n
+    return 200, {"ok": True}
+
+
+def apply_idle_timeout(state, connection):
+    """After an answer: close the kept-alive connection once idle this long (when set)."""
+    seconds = getattr(state, "idle_timeout", None)
+    if seconds:
+        connection.settimeout(seconds)
+
+
+def control_idle(state, req):
+    seconds = optional_seconds(control_object(req), "seconds")
+    with state.lock:
+        state.idle_timeout = float(seconds) if seconds else None
+    return 200, {"ok": True}
+
+
+def control_connections(state, req):
+    with state.lock:
+        return 200, dict(state.connections)
+
+
+SCALE_ROUTES = [
+    ("GET", re.compile(r"/api/v2/users"), users_list),
+    ("GET", re.compile(r"/api/v2/organizations"), organizations_list),
+    ("POST", re.compile(r"/api/v2/jobs/users-exports"), export_create),
+    ("POST", re.compile(r"/api/v2/jobs/users-imports"), import_create),
+    ("GET", JOB_PATH, job_get),
+    ("GET", JOB_ERRORS_PATH, job_errors),
+    ("GET", DOWNLOAD_PATH, download),
+    ("GET", re.compile(r"/__control/bucket"), control_bucket),
+    ("POST", re.compile(r"/__control/bucket"), control_bucket),
+    ("POST", re.compile(r"/__control/seed"), control_seed),
+    ("POST", re.compile(r"/__control/jobs"), control_jobs),
+    ("GET", re.compile(r"/__control/connections"), control_connections),
+    ("POST", re.compile(r"/__control/idle-timeout"), control_idle),
+]
+
+
 ROUTES = [
     ("POST", re.compile(r"/api/v2/blacklists/tokens"), blacklist_add),
     ("GET", re.compile(r"/api/v2/blacklists/tokens"), blacklist_list),
@@ -477,7 +1141,7 @@ ROUTES = [
     ("POST", re.compile(r"/__control/delay"), control_delay),
     ("GET", re.compile(r"/__control/requests"), control_requests),
     ("POST", re.compile(r"/__control/reset"), control_reset),
-]
+] + SCALE_ROUTES
 
 
 def route(method, path):
@@ -492,6 +1156,9 @@ def route(method, path):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as API clients expect
     timeout = 60  # drop idle keep-alive connections eventually
+    # Headers and body go out in two writes: without this, Nagle's algorithm holds the body
+    # until the client's delayed ACK (40 ms) on a kept-alive connection.
+    disable_nagle_algorithm = True
 
     def version_string(self):
         return "auth0-mock"
@@ -513,6 +1180,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         try:
             req = Request(self.command, url.path, url.query, self.lowered_headers(), self.read_body())
+            req.scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
             if not url.path.startswith("/__control/"):
                 self.before_api_call(state, req)
             status, body = route(req.method, req.path)(state, req)
@@ -540,6 +1208,7 @@ class Handler(BaseHTTPRequestHandler):
             fault = state.take_fault()
             if fault:
                 raise fault_error(fault)
+            self.extra_headers = take_from_bucket(state)
 
     def lowered_headers(self):
         headers = {}
@@ -574,8 +1243,13 @@ class Handler(BaseHTTPRequestHandler):
             self.rfile.readline()
 
     def respond(self, status, body, headers=None):
+        headers = dict(getattr(self, "extra_headers", None) or {}, **(headers or {}))
+        self.extra_headers = None
+        if isinstance(body, RawBody):
+            self.respond_raw(status, body, headers)
+            return
         self.send_response(status)
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         if status == 204:  # no body and, per RFC 9110, no Content-Length either
             self.end_headers()
@@ -585,6 +1259,16 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+        apply_idle_timeout(self.server.state, self.connection)
+
+    def respond_raw(self, status, body, headers):
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", body.content_type)
+        self.send_header("Content-Length", str(len(body.data)))
+        self.end_headers()
+        self.wfile.write(body.data)
 
     def log_message(self, fmt, *args):
         if self.server.verbose:
@@ -597,6 +1281,10 @@ class MockServer(ThreadingHTTPServer):
     def __init__(self, address, state, verbose=False):
         self.state, self.verbose = state, verbose
         super().__init__(address, Handler)
+
+    def process_request(self, request, client_address):
+        count_connection(self.state, "https" if isinstance(self, TLSMockServer) else "http")
+        super().process_request(request, client_address)
 
     def handle_error(self, request, client_address):
         # Clients that hang up, time out or reject our certificate are part of the tests.
@@ -635,7 +1323,8 @@ subjectAltName = DNS:localhost,IP:127.0.0.1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 """
-NEW_EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-noenc"]  # EC: fast to make
+# EC: fast to make. -nodes, not 3.0's -noenc: the same on OpenSSL 3 and known to 1.1.1.
+NEW_EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
 
 
 def cert_files(directory):

@@ -111,7 +111,8 @@ def tearDownModule():
 class Response:
     def __init__(self, raw):
         self.status, self.headers, self.raw = raw.status, {k.lower(): v for k, v in raw.getheaders()}, raw.read()
-        self.json = json.loads(self.raw) if self.raw else None
+        is_json = "json" in self.headers.get("content-type", "json")
+        self.json = json.loads(self.raw) if self.raw and is_json else None
 
 
 def call(method, path, body=None, token=None, headers=None, https=False, host="127.0.0.1", context=None,
@@ -540,3 +541,208 @@ class TestHTTPS(MockTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# ---------------------------------------------------------------- tenant-scale automation
+
+def scale_token(*scopes):
+    return make_token(SECRET1, {"aud": AUD1, "scope": " ".join(scopes), "jti": "s", "iat": int(time.time())})
+
+
+def multipart(fields, boundary="b0undary"):
+    out = b""
+    for name, (filename, data) in fields.items():
+        out += b"--" + boundary.encode() + b"\r\n"
+        out += b'Content-Disposition: form-data; name="' + name.encode() + b'"'
+        if filename is not None:
+            out += b'; filename="' + filename.encode() + b'"\r\nContent-Type: application/json'
+        out += b"\r\n\r\n" + data + b"\r\n"
+    return out + b"--" + boundary.encode() + b"--\r\n", "multipart/form-data; boundary=" + boundary
+
+
+class TestUserSearch(MockTestCase):
+    def get(self, query, token=None):
+        return call("GET", "/api/v2/users?" + urllib.parse.urlencode(query), token=token or scale_token("read:users"))
+
+    def test_offset_paging_with_totals_covers_the_search(self):
+        seen, page = [], 0
+        while True:
+            res = self.get({"q": 'app_metadata.tier:"gold"', "page": page, "per_page": 100, "include_totals": "true"})
+            self.assertEqual(res.status, 200)
+            self.assertEqual(res.json["total"], 450)
+            self.assertEqual((res.json["start"], res.json["limit"]), (page * 100, 100))
+            seen += [u["user_id"] for u in res.json["users"]]
+            if res.json["length"] < 100:
+                break
+            page += 1
+        self.assertEqual(len(seen), 450)
+        self.assertEqual(len(set(seen)), 450)
+
+    def test_without_totals_a_plain_array(self):
+        res = self.get({"per_page": 3, "sort": "created_at:1", "q": "_exists_:created_at"})
+        self.assertEqual([u["user_id"] for u in res.json], ["auth0|scale-00001", "auth0|scale-00002", "auth0|scale-00003"])
+        res = self.get({"per_page": 2, "sort": "created_at:-1", "fields": "user_id,email"})
+        self.assertEqual(res.json, [{"user_id": "auth0|scale-00600", "email": "user00600@scale.example.com"},
+                                    {"user_id": "auth0|scale-00599", "email": "user00599@scale.example.com"}])
+
+    def test_query_language(self):
+        cases = {
+            "email:user00007@scale.example.com": 1,
+            'email:"USER00007@scale.example.com"': 1,
+            "email:user0001*": 10,
+            "app_metadata.tier:silver": 150,
+            "app_metadata.tier:silver AND user_metadata.team:team-0": len([i for i in range(1, 601) if i % 4 == 0 and i % 7 == 0]),
+            "app_metadata.tier:silver OR user_metadata.team:team-0": len([i for i in range(1, 601) if i % 4 == 0 or i % 7 == 0]),
+            "NOT app_metadata.tier:gold": 151,  # the 150 silver ones and auth0|123
+            "(email:user0001* OR email:user0002*) AND NOT app_metadata.tier:silver": 15,
+            "identities.connection:Username-Password-Authentication": 600,
+            "_exists_:user_metadata": 600,
+            "app_metadata.n:42": 1,
+            "email_verified:true": 200,
+        }
+        for q, expected in cases.items():
+            with self.subTest(q=q):
+                self.assertEqual(self.get({"q": q, "per_page": 0, "include_totals": "true"}).json["total"], expected)
+        for q in ("email:", "(email:a", "AND", "email:a OR"):
+            with self.subTest(bad=q):
+                res = self.get({"q": q})
+                self.assertEqual((res.status, res.json["errorCode"]), (400, "invalid_query_string"))
+
+    def test_the_1000_cap_and_the_page_size_limit(self):
+        control("seed", {"users": 1200})
+        self.assertEqual(self.get({"page": 9, "per_page": 100}).status, 200)
+        res = self.get({"page": 10, "per_page": 100, "include_totals": "true"})
+        self.assertEqual((res.status, res.json["errorCode"]), (400, "invalid_paging"))
+        self.assertIn("first 1000 records", res.json["message"])
+        self.assertEqual(self.get({"page": 20, "per_page": 50}).status, 400)
+        self.assertEqual(self.get({"per_page": 101}).status, 400)
+
+    def test_a_patch_moves_the_user_to_the_end_of_the_default_order(self):
+        first = self.get({"per_page": 1, "q": "app_metadata.tier:gold"}).json[0]["user_id"]
+        path = "/api/v2/users/" + urllib.parse.quote(first, safe="")
+        call("PATCH", path, {"app_metadata": {"plan": "pro"}}, token=scale_token("update:users"))
+        self.assertNotEqual(self.get({"per_page": 1, "q": "app_metadata.tier:gold"}).json[0]["user_id"], first)
+        last = self.get({"page": 449, "per_page": 1, "q": "app_metadata.tier:gold"}).json[0]
+        self.assertEqual((last["user_id"], last["app_metadata"]["plan"]), (first, "pro"))
+
+    def test_scope_and_seed_reset(self):
+        self.assertEqual(self.get({}, token=scale_token("update:users")).status, 403)
+        control("seed", {"users": 5})
+        self.assertEqual(self.get({"include_totals": "true", "per_page": 0}).json["total"], 6)
+        control("reset", {})
+        self.assertEqual(self.get({"include_totals": "true", "per_page": 0}).json["total"], 601)
+
+
+class TestCheckpointPaging(MockTestCase):
+    def test_from_take_next_and_offset(self):
+        token, seen, query = scale_token("read:organizations"), [], {"take": 100}
+        while True:
+            res = call("GET", "/api/v2/organizations?" + urllib.parse.urlencode(query), token=token)
+            self.assertEqual(res.status, 200)
+            seen += [o["id"] for o in res.json["organizations"]]
+            if "next" not in res.json:
+                break
+            query = {"take": 100, "from": res.json["next"]}
+        self.assertEqual(len(set(seen)), 250)
+        res = call("GET", "/api/v2/organizations?include_totals=true&per_page=10&page=2", token=token)
+        self.assertEqual((res.json["total"], res.json["start"], len(res.json["organizations"])), (250, 20, 10))
+        res = call("GET", "/api/v2/organizations?from=bogus", token=token)
+        self.assertEqual(res.status, 400)
+        self.assertEqual(call("GET", "/api/v2/organizations", token=scale_token("read:users")).status, 403)
+
+
+class TestJobs(MockTestCase):
+    def poll(self, job_id, token):
+        statuses = []
+        for _ in range(10):
+            job = call("GET", "/api/v2/jobs/" + job_id, token=token).json
+            statuses.append(job["status"])
+            if job["status"] == "completed":
+                return job, statuses
+        raise AssertionError(statuses)
+
+    def test_export_json_and_csv(self):
+        import gzip
+        control("seed", {"users": 2000})
+        token = scale_token("read:users")
+        res = call("POST", "/api/v2/jobs/users-exports", {"connection_id": "con_0000000000000001", "format": "json",
+                   "fields": [{"name": "user_id"}, {"name": "email"}, {"name": "app_metadata.tier", "export_as": "tier"}]},
+                   token=token)
+        self.assertEqual((res.status, res.json["status"], res.json["type"]), (201, "pending", "users_export"))
+        job, statuses = self.poll(res.json["id"], token)
+        self.assertEqual(statuses, ["pending", "processing", "completed"])
+        location = urllib.parse.urlsplit(job["location"])
+        download = call("GET", location.path)  # no Authorization: a pre-signed URL
+        self.assertEqual((download.status, download.headers["content-type"]), (200, "application/gzip"))
+        lines = gzip.decompress(download.raw).decode().splitlines()
+        self.assertEqual(len(lines), 2000)  # auth0|123 has no identity in the connection
+        self.assertEqual(json.loads(lines[0]), {"user_id": "auth0|scale-00001", "email": "user00001@scale.example.com",
+                                                "tier": "gold"})
+        res = call("POST", "/api/v2/jobs/users-exports", {"format": "csv", "limit": 3,
+                   "fields": [{"name": "email"}, {"name": "identities[0].connection", "export_as": "provider"}]},
+                   token=token)
+        job, _ = self.poll(res.json["id"], token)
+        text = gzip.decompress(call("GET", urllib.parse.urlsplit(job["location"]).path).raw).decode()
+        self.assertEqual(text.split("\r\n")[:2], ["email,provider", "test@example.com,"])
+
+    def test_import_with_errors(self):
+        token = scale_token("create:users", "read:users")
+        users = [{"email": "new1@example.com"}, {"email": "not-an-email"}, {"name": "no email"},
+                 {"email": "user00001@scale.example.com", "name": "Renamed"}, {"email": "new2@example.com"}]
+        body, ctype = multipart({"users": ("users.json", json.dumps(users).encode()),
+                                 "connection_id": (None, b"con_0000000000000001"), "upsert": (None, b"false")})
+        res = call("POST", "/api/v2/jobs/users-imports", body, token=token, headers={"Content-Type": ctype})
+        self.assertEqual((res.status, res.json["type"], res.json["status"]), (202, "users_import", "pending"))
+        job, _ = self.poll(res.json["id"], token)
+        self.assertEqual(job["summary"], {"failed": 3, "updated": 0, "inserted": 2, "total": 5})
+        errors = call("GET", "/api/v2/jobs/%s/errors" % job["id"], token=token).json
+        self.assertEqual([e["errors"][0]["code"] for e in errors], ["INVALID_FORMAT", "OBJECT_REQUIRED", "DUPLICATED_USER"])
+        q = urllib.parse.urlencode({"q": "email:new*", "include_totals": "true"})
+        self.assertEqual(call("GET", "/api/v2/users?" + q, token=token).json["total"], 2)
+        body, ctype = multipart({"users": ("users.json", b"{}"), "connection_id": (None, b"con_0000000000000001")})
+        self.assertEqual(call("POST", "/api/v2/jobs/users-imports", body, token=token,
+                              headers={"Content-Type": ctype}).status, 400)
+        self.assertEqual(call("POST", "/api/v2/jobs/users-imports", {"a": 1}, token=token).status, 400)
+
+    def test_polls_per_phase_and_unknown_job(self):
+        control("jobs", {"polls_per_phase": 0})
+        token = scale_token("read:users")
+        res = call("POST", "/api/v2/jobs/users-exports", {}, token=token)
+        self.assertEqual(call("GET", "/api/v2/jobs/" + res.json["id"], token=token).json["status"], "completed")
+        self.assertEqual(call("GET", "/api/v2/jobs/job_nothing", token=token).status, 404)
+
+
+class TestBucketAndConnections(MockTestCase):
+    def test_bucket_limits_and_refills(self):
+        control("bucket", {"limit": 3, "window": 0.3})
+        token = apiv2_token()
+        answers = [call("GET", "/api/v2/blacklists/tokens", token=token) for _ in range(4)]
+        self.assertEqual([a.status for a in answers], [200, 200, 200, 429])
+        self.assertEqual([a.headers["x-ratelimit-remaining"] for a in answers], ["2", "1", "0", "0"])
+        self.assertEqual(answers[3].json, TOO_MANY)
+        reset = float(answers[0].headers["x-ratelimit-reset"])
+        self.assertAlmostEqual(reset, time.time() + 0.3, delta=0.35)
+        time.sleep(max(0, reset - time.time()) + 0.02)
+        self.assertEqual(call("GET", "/api/v2/blacklists/tokens", token=token).status, 200)
+        self.assertEqual(control("bucket"), {"limit": 3, "window": 0.3, "served": 4, "refused": 1})
+        control("bucket", {"limit": 0})
+        self.assertNotIn("x-ratelimit-limit", call("GET", "/api/v2/blacklists/tokens", token=token).headers)
+
+    def test_connections_are_counted(self):
+        before = control("connections")
+        conn = connection(https=True)
+        for _ in range(3):
+            call("GET", "/api/v2/blacklists/tokens", token=apiv2_token(), conn=conn)
+        conn.close()
+        after = control("connections")
+        self.assertEqual(after["https"] - before["https"], 1)
+
+    def test_idle_timeout_closes_kept_connections(self):
+        control("idle-timeout", {"seconds": 0.2})
+        conn = connection()
+        call("GET", "/api/v2/blacklists/tokens", token=apiv2_token(), conn=conn)
+        time.sleep(0.5)
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+            call("GET", "/api/v2/blacklists/tokens", token=apiv2_token(), conn=conn)
+        conn.close()
+        control("idle-timeout", {"seconds": 0})

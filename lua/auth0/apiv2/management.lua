@@ -7,6 +7,7 @@
 local token = require "auth0.apiv2.token"
 local json = require "auth0.apiv2.internal.json"
 local url = require "auth0.apiv2.internal.http.url"
+local http = require "auth0.apiv2.internal.http"
 local options = require "auth0.apiv2.internal.options"
 local keys = require "auth0.apiv2.internal.key"
 local retry = require "auth0.apiv2.internal.retry"
@@ -17,6 +18,11 @@ local call = require "auth0.apiv2.internal.call"
 local credentials = require "auth0.apiv2.internal.credentials"
 local scopes = require "auth0.apiv2.scopes"
 local blacklist = require "auth0.apiv2.blacklist"
+local pacing = require "auth0.apiv2.internal.pacing"
+local pager = require "auth0.apiv2.internal.pager"
+local jobs = require "auth0.apiv2.internal.jobs"
+local numbers = require "auth0.apiv2.internal.numbers"
+local shared_token = require "auth0.apiv2.internal.shared_token"
 
 local M = {}
 
@@ -45,6 +51,7 @@ local NEW_OPTIONS = {
     domain = true, base_url = true, client_id = true, client_secret = true, key = true,
     aud = true, scopes = true, token = true, timeout = true, retries = true, max_wait = true,
     ca_file = true, transport = true, sleep = true, now = true,
+    keepalive = true, pace = true, wait_for_reset = true, shared_dict = true,
 }
 -- What mgmt:blacklist() passes on to blacklist.new.
 local SHARED_OPTIONS = { "timeout", "retries", "max_wait", "ca_file", "transport", "sleep", "now" }
@@ -97,6 +104,30 @@ function M.new(opts)
     options.check("management.new", opts, NEW_OPTIONS, 2)
     local kind = credentials_kind(opts)
     local conn = connection.new("management.new", opts)
+    local forget = function() end
+    if opts.keepalive ~= nil and type(opts.keepalive) ~= "boolean" then
+        error("management.new: keepalive must be a boolean", 2)
+    end
+    if opts.pace ~= nil and type(opts.pace) ~= "boolean" then
+        error("management.new: pace must be a boolean", 2)
+    end
+    local budget = opts.wait_for_reset
+    if budget ~= nil and (type(budget) ~= "number" or budget ~= budget or budget < 0
+        or budget == huge) then
+        error("management.new: wait_for_reset must be a non-negative number of seconds", 2)
+    end
+    conn.keepalive = opts.keepalive ~= false
+    if opts.pace or (budget and budget > 0) then
+        conn.policy.pacer = pacing.new{ pace = opts.pace, wait_for_reset = budget,
+            now = conn.policy.now, sleep = conn.policy.sleep, max_wait = conn.policy.max_wait }
+    end
+    local dict
+    if opts.shared_dict ~= nil then
+        if kind ~= "client credentials" then
+            error("management.new: shared_dict goes with client_id and client_secret", 2)
+        end
+        dict = shared_token.dict("management.new", opts.shared_dict)
+    end
     if kind == "client credentials" then
         check_string("client_id", opts.client_id)
         check_string("client_secret", opts.client_secret)
@@ -112,8 +143,8 @@ function M.new(opts)
                     .. "(/oauth/token is beside it)", 2)
             end
         end
-        conn.bearer = credentials.source(conn, root .. "/oauth/token",
-            "https://" .. opts.domain .. "/api/v2/", opts.client_id, opts.client_secret)
+        conn.bearer, forget = credentials.source(conn, root .. "/oauth/token",
+            "https://" .. opts.domain .. "/api/v2/", opts.client_id, opts.client_secret, dict)
     elseif kind == "minted tokens" then
         if not keys.is_key(opts.key) then
             error("management.new: key must be a key object from token.key", 2)
@@ -127,7 +158,10 @@ function M.new(opts)
         if not ok then
             error("management.new: " .. options.without_position(template), 2)
         end
-        conn.bearer = bearer.minted(conn, opts.key, template, M.TOKEN_LIFETIME)
+        -- forget_token: a new source signs a new token at its first call.
+        local current = bearer.minted(conn, opts.key, template, M.TOKEN_LIFETIME)
+        conn.bearer = function() return current() end
+        forget = function() current = bearer.minted(conn, opts.key, template, M.TOKEN_LIFETIME) end
     elseif type(opts.token) == "function" then
         kind, conn.bearer = "token function", opts.token
     elseif type(opts.token) == "string" and match(opts.token, bearer.BEARER_CHARS) then
@@ -137,8 +171,8 @@ function M.new(opts)
     end
     local shared = {}
     for _, name in ipairs(SHARED_OPTIONS) do shared[name] = opts[name] end
-    return setmetatable({ base_url = conn.base_url, kind = kind, conn = conn, shared = shared },
-        Management)
+    return setmetatable({ base_url = conn.base_url, kind = kind, conn = conn, shared = shared,
+        forget = forget }, Management)
 end
 
 function Management:__tostring()
@@ -259,6 +293,8 @@ local function grantable_scopes(endpoint)
     return out
 end
 
+local perform    -- Management:request under another op (below)
+
 --- Calls the Management API.
 -- @tparam string method "GET", "POST", "PATCH", "PUT", "DELETE" (any letter case)
 -- @tparam string path a path below /api/v2 with {name} placeholders, e.g. "/users/{id}"
@@ -272,9 +308,31 @@ end
 -- @return[2] the error value: `status`, `error_code`, `message`, ...; on a 403
 --   `required_scopes` lists the scopes the catalog says the endpoint needs (any one of them;
 --   current_user scopes left out)
--- @raise on a malformed method, path, parameter, body or query
-function Management:request(method, path, params, body, query)
-    local fname = "management.request"
+-- @tparam[opt] table opts `idempotent = true`: a 5xx may be retried whatever the method (by
+--   default only GET, HEAD, PUT, DELETE and OPTIONS are; a PATCH that sets fields to fixed
+--   values is safe to send twice, a POST that creates something is not)
+-- @raise on a malformed method, path, parameter, body, query or opts
+function Management:request(method, path, params, body, query, opts)
+    return perform(self, "management.request", method, path, params, body, query, opts)
+end
+
+local CALL_OPTIONS = { idempotent = true, content_type = true }
+
+-- Management:request under another op (the name errors carry); content_type for bodies that
+-- are not JSON (the multipart upload of an import).
+perform = function(self, fname, method, path, params, body, query, opts)
+    if opts ~= nil then
+        if type(opts) ~= "table" then error(fname .. ": opts must be a table", 3) end
+        for name in pairs(opts) do
+            if not CALL_OPTIONS[name] then
+                error(fname .. ": unknown option '" .. tostring(name) .. "'", 3)
+            end
+        end
+        if opts.idempotent ~= nil and type(opts.idempotent) ~= "boolean" then
+            error(fname .. ": idempotent must be a boolean", 3)
+        end
+    end
+    opts = opts or {}
     if type(method) ~= "string" or not match(method, "^%a+$") then
         error(fname .. ": method must be an HTTP method such as \"GET\"", 2)
     end
@@ -290,7 +348,8 @@ function Management:request(method, path, params, body, query)
     elseif body ~= nil and type(body) ~= "string" then
         error(fname .. ": body must be a table or JSON text", 2)
     end
-    local response, err = call.call(fname, self.conn, method, target, text)
+    local response, err = call.call(fname, self.conn, method, target, text, opts.idempotent,
+        opts.content_type)
     if not response then
         if err.status == 403 and err.stage == nil then
             err.required_scopes = grantable_scopes(method .. " " .. path)
@@ -304,7 +363,127 @@ function Management:request(method, path, params, body, query)
             error_code = "invalid_response", message = "expected JSON, got "
             .. (excerpt_of(response) or "an empty body") }
     end
-    return value
+    return numbers.integral(value)
+end
+
+--- Closes the idle kept-alive connections of this process (outside nginx; nginx keeps its own
+-- pools, which close idle connections after 20 s). For a script that is done with the API,
+-- or before a fork.
+function M.close_idle()
+    http.close_idle()
+end
+
+--- Drops the cached token: the client credentials token (in the shared dict too) or the minted
+-- one; the next call gets a new one. For a token the API refused (401 after a rotation or a
+-- revocation). A fixed `token` or token function has nothing to drop.
+function Management:forget_token()
+    self.forget()
+end
+
+local function pager_for(self, op, path, params, query)
+    if query ~= nil and type(query) ~= "table" then error(op .. ": query must be a table", 3) end
+    expand(op, path, params)        -- raises now, not at the first page
+    return pager.new{ op = op, path = path, new_error = new_error,
+        fetch = function(q) return perform(self, op, "GET", path, params, nil, q) end,
+        query = query }
+end
+
+--- An iterator over the pages of a list endpoint: `for items, answer in mgmt:pages(...)`.
+-- Offset paging (page, per_page, include_totals; default per_page 50) unless the query has
+-- `from` or `take` (checkpoint paging: take, from, the answer's next). A failure ends the
+-- loop; the pager's field `err` then holds the error value (nil after a complete run), and
+-- `total` the answer's total (offset paging). Beyond Auth0's first 1,000 results of offset
+-- paging the loop ends with `err.error_code == "result_cap"`, whose message names the
+-- export job (/users) or checkpoint paging. `pager:all()` returns every item in one list, or
+-- nil and the error.
+-- @tparam string path e.g. "/users" or "/roles/{id}/users"
+-- @tparam[opt] table params the path's placeholders
+-- @tparam[opt] table query as for request
+-- @return the pager (a callable object)
+-- @raise on a malformed path, parameter or query
+function Management:pages(path, params, query)
+    return pager_for(self, "management.pages", path, params, query)
+end
+
+--- An iterator over the items of a list endpoint: `for user, n in mgmt:each("/users", nil,
+-- { q = 'app_metadata.plan:"free"' }) do ... end`, paging as `mgmt:pages` does; after the
+-- loop the iterator's `err` holds the error that ended it early, or nil; `:all()` collects.
+-- @return the iterator (a callable object with `err`, `total`, `all`)
+-- @raise on a malformed path, parameter or query
+function Management:each(path, params, query)
+    return pager.each(pager_for(self, "management.each", path, params, query))
+end
+
+-- What the jobs need of the client.
+local function jobs_client(self)
+    local conn = self.conn
+    return {
+        call = function(op, method, path, params, body, query, opts)
+            return perform(self, op, method, path, params, body, query, opts)
+        end,
+        sleep = conn.policy.sleep, now = conn.policy.now, new_error = new_error,
+        check = function(fname, opts, allowed) options.check(fname, opts, allowed, 4) end,
+        -- The export's file: a pre-signed URL on another host: no bearer token goes there.
+        download = function(op, location)
+            if not url.parse_url(location) then
+                return nil, new_error{ op = op, error_code = "invalid_response",
+                    message = "the job's location is not an http(s) URL" }
+            end
+            local response, err = call.send(op, conn, { method = "GET", url = location,
+                headers = { Accept = "*/*" } })
+            if not response then return nil, err end
+            return response.body
+        end,
+    }
+end
+
+--- Exports users with a users-exports job: creates it, polls it until done, downloads and
+-- unpacks its gzipped NDJSON or CSV file.
+-- @tparam table opts `connection_id`, `format` ("json" default, or "csv"), `fields` (names,
+--   or `{ name =, export_as = }`), `limit`, `file` (write the unpacked file there instead of
+--   returning records), `max_bytes` (of the unpacked file; default 256 MiB), and the waiting
+--   of wait_job: `interval`, `max_interval`, `timeout`
+-- @treturn table `{ job =, records = { ... } }` (JSON: one table per user; CSV: one per row,
+--   keyed by the header, cells as text), or with `file`: `{ job =, file =, count = }`
+-- @return[2] nil, the error value (see wait_job for the job's own failures)
+-- @raise on a malformed option
+function Management:export_users(opts)
+    if type(opts) ~= "table" then error("management.export_users: opts must be a table", 2) end
+    return jobs.export_users(jobs_client(self), opts)
+end
+
+--- Imports users with a users-imports job (a multipart upload), polls it until done, and
+-- collects `GET /jobs/{id}/errors`.
+-- @tparam table opts `connection_id` (required), `users` (a list of user tables, or JSON
+--   text), `upsert`, `external_id`, `send_completion_email`, `interval`, `max_interval`,
+--   `timeout`
+-- @treturn table `{ job =, errors = { { user =, errors = { { code, message, path } } } } }`;
+--   `job.summary` has Auth0's counts (inserted, updated, failed, total)
+-- @return[2] nil, the error value
+-- @raise on a malformed option
+function Management:import_users(opts)
+    if type(opts) ~= "table" then error("management.import_users: opts must be a table", 2) end
+    return jobs.import_users(jobs_client(self), opts)
+end
+
+--- Polls `GET /jobs/{id}` until the job is completed: after `interval` seconds (default 1),
+-- then 1.5 times longer each time up to `max_interval` (default 10), for at most `timeout`
+-- seconds (default 900).
+-- @tparam string id the job's id
+-- @tparam[opt] table opts `interval`, `max_interval`, `timeout`
+-- @treturn table the completed job
+-- @return[2] nil, the error value: `job_failed` (the job's status is failed or expired) or
+--   `job_timeout` (still pending or processing), both with the last `job`; or the request's
+-- @raise on a malformed id or option
+function Management:wait_job(id, opts)
+    if type(id) ~= "string" or id == "" then
+        error("management.wait_job: id must be a job id such as \"job_0000000000000001\"", 2)
+    end
+    if opts ~= nil then
+        options.check("management.wait_job", opts,
+            { interval = true, max_interval = true, timeout = true }, 2)
+    end
+    return jobs.wait(jobs_client(self), "management.wait_job", id, opts)
 end
 
 --- A blacklist client (auth0.apiv2.blacklist) for the same tenant that shares this client's

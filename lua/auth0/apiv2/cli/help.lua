@@ -22,6 +22,8 @@ commands:
   revoke     revoke a token through the tenant's blacklist
   blacklist  list revoked tokens
   scopes     browse the scope catalog
+  api        call any Management API endpoint (JSON out, --paginate)
+  explorer   print the offline token generator page (HTML): auth0-apiv2 explorer > FILE
 
   auth0-apiv2 COMMAND --help   the options of a command
   auth0-apiv2 --version        the version
@@ -68,6 +70,11 @@ Exit 0 and prints the claims when valid; exit 1 and prints the reason on stderr 
   --scope S            the token must grant S (repeatable; commas also separate)
   --leeway N           seconds of clock skew allowed, 0 to 300 (default 0)
   --require-exp        refuse a token without exp
+  --check-revoked      also ask the tenant's blacklist: a revoked token is refused
+                       ("revoked"; "revocation check failed" when it cannot tell). The
+                       tenant: --domain, --base-url, --ca-file, --timeout, --retries as for
+                       revoke; the bearer is AUTH0_TOKEN, else a blacklist:tokens token
+                       signed with the same secret for the token's aud
   --json               print {"claims": {...}, "valid": true} or {"reason", "valid": false}
 
 ]] .. SECRET_HELP .. "\n  With TOKEN = -, the secret cannot also come from standard input."
@@ -110,6 +117,15 @@ Lists revoked tokens (GET /api/v2/blacklists/tokens) as AUD and JTI columns.
 
 ]] .. TENANT_HELP
 
+HELP.explorer = [[
+usage: auth0-apiv2 explorer > explorer.html
+
+Prints the token generator page of Auth0's APIv2 explorer, offline: one HTML file with the
+scope catalog inside. Open it from disk in a browser: pick endpoints and scopes, type the API
+key and secret, and it signs the token in the browser (WebCrypto), byte for byte as
+"auth0-apiv2 sign" does; its Verify tab checks a token as "auth0-apiv2 verify" does. It makes
+no connection at all, and the secret stays in its field (never in the address or storage).]]
+
 HELP.scopes = [==[
 usage: auth0-apiv2 scopes [--endpoint "METHOD PATH"] [--entity NAME] [--search WORD]
 
@@ -123,5 +139,30 @@ combine; exit 1 when no scope matches.
   --search WORD        only scopes whose name or description contains WORD (any case)
   --entities           list the entities instead
   --json               print [{"description", "scope", "special"[, "least_privileged"]}]]==]
+
+HELP.api = [[
+usage: auth0-apiv2 api METHOD PATH [--param K=V]... [--query K=V]... [--body JSON|@FILE|-]
+                       [--paginate] [OPTIONS]
+
+Calls the Management API (PATH below /api/v2, with {name} placeholders) and prints the
+answer as one line of JSON (nothing for 204). Exit 1 when the call fails.
+
+  --param K=V          the value of the placeholder {K} in PATH, URL-encoded
+  --query K=V          a query parameter (repeatable; a name given twice is sent twice)
+  --body B             the JSON body: the text itself, @FILE, or - for standard input
+  --paginate           GET every page of a list endpoint (offset paging, or checkpoint
+                       paging when --query take=N is given): one item per line
+  --idempotent         a 5xx may be retried whatever the method (e.g. a PATCH)
+  --wait-for-reset S   wait out 429s until the rate limit resets, for at most S seconds
+  --json               on failure, print {"error": {...}}
+  --domain HOST        the tenant, e.g. tenant.auth0.com (default: AUTH0_DOMAIN)
+  --base-url URL       instead of the domain: https://HOST/api/v2 (http:// for local tests)
+  --ca-file FILE       trusted CAs, PEM (default: the system's)
+  --timeout MS         for each of connect, TLS handshake, send and read (default 5000)
+  --retries N          retries after a 429 or 5xx, 0 to 10 (default 3)
+
+credentials, from the environment only:
+  AUTH0_TOKEN                               a Management API token, or
+  AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET   the client credentials grant (needs the domain)]]
 
 return HELP

@@ -27,6 +27,8 @@ M.pretty = output.pretty
 -- The commands, each in auth0.apiv2.cli.cmd.<name> (loaded when run).
 local COMMANDS = {
     sign = true, decode = true, verify = true, revoke = true, blacklist = true, scopes = true,
+    api = true,
+    explorer = true,
 }
 
 -- A command's module, with the options every command takes.

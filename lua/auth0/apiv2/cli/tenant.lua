@@ -25,9 +25,9 @@ function M.with_options(spec)
 end
 
 --- A blacklist client: --base-url, else --domain, else AUTH0_DOMAIN; the bearer token from
--- AUTH0_TOKEN, else minted from the secret for mint_aud. Returns the client and the key to
--- wipe.
-function M.blacklist_client(cmd, ctx, opts, mint_aud)
+-- AUTH0_TOKEN, else minted from the secret for mint_aud (with `key`, a key object already
+-- read, else the secret is read now). Returns the client and the key to wipe.
+function M.blacklist_client(cmd, ctx, opts, mint_aud, key_given)
     local blacklist = require "auth0.apiv2.blacklist"
     local o = {
         base_url = opts["base-url"],
@@ -53,12 +53,12 @@ function M.blacklist_client(cmd, ctx, opts, mint_aud)
             usage(cmd, "no admin token: set AUTH0_TOKEN, or give --aud so that one is signed "
                 .. "with the secret")
         end
-        key = input.key(cmd, ctx, opts)
+        key = key_given or input.key(cmd, ctx, opts)
         o.key, o.aud = key, mint_aud
     end
     local ok, client = pcall(blacklist.new, o)
     if not ok then
-        if key then key:wipe() end
+        if key and not key_given then key:wipe() end
         usage(cmd, clean(client))
     end
     return client, key

@@ -23,6 +23,7 @@ local bearer_error_of, BEARER_CHARS = bearer_source.error_of, bearer_source.BEAR
 -- @return[2] the error value
 function M.send(fname, conn, req, secrets)
     req.timeout, req.ca_file, req.transport = conn.timeout, conn.ca_file, conn.transport
+    req.keepalive = conn.keepalive
     local response, err, code, attempts = retry.request(req, conn.policy)
     if not response then
         return nil, new_error{ op = fname, error_code = code or "network", attempts = attempts,
@@ -42,11 +43,12 @@ end
 -- @tparam string path below the base URL, with its query: "/users/auth0%7C1?fields=email"
 -- @tparam[opt] string body JSON text
 -- @tparam[opt] boolean idempotent whether a 5xx may be retried whatever the method
+-- @tparam[opt] string content_type of the body (default application/json)
 -- @treturn table the 2xx response
 -- @treturn number attempts
 -- @return[2] nil
 -- @return[2] the error value
-function M.call(fname, conn, method, path, body, idempotent)
+function M.call(fname, conn, method, path, body, idempotent, content_type)
     local bearer, berr = conn.bearer()
     if not bearer then return nil, bearer_error_of(fname, berr) end
     if type(bearer) ~= "string" or not match(bearer, BEARER_CHARS) then
@@ -54,7 +56,7 @@ function M.call(fname, conn, method, path, body, idempotent)
             message = "the token source gave something that is not a bearer token" }
     end
     local headers = { Authorization = "Bearer " .. bearer, Accept = "application/json" }
-    if body then headers["Content-Type"] = "application/json" end
+    if body then headers["Content-Type"] = content_type or "application/json" end
     return M.send(fname, conn, { method = method, url = conn.base_url .. path, headers = headers,
         body = body, idempotent = idempotent }, { { bearer, "[token]" } })
 end

@@ -8,6 +8,7 @@ local connection = require "auth0.apiv2.internal.connection"
 local call = require "auth0.apiv2.internal.call"
 local errors = require "auth0.apiv2.internal.errors"
 local bearer = require "auth0.apiv2.internal.bearer"
+local shared_token = require "auth0.apiv2.internal.shared_token"
 
 local M = {}
 
@@ -63,8 +64,9 @@ end
 -- coroutines of a yielding transport) wait for its result instead of sending their own:
 -- on ngx.semaphore when there is one, else by sleeping POLL_INTERVAL_S at a time. A fetch
 -- whose caller died (an aborted nginx request) is given up after the longest a request can
--- take, and the next call starts a new one.
-function M.source(conn, token_url, audience, client_id, client_secret)
+-- take, and the next call starts a new one. With `dict` (a lua_shared_dict), the token is
+-- the node's: see shared_token. The second function returned drops the kept token.
+function M.source(conn, token_url, audience, client_id, client_secret, dict)
     local cached, renew_at      -- the token, and when to fetch the next one
     local flight                -- the pending fetch: { deadline, done, token, err, sema, waiters }
     local longest = connection.longest(conn)
@@ -117,14 +119,33 @@ function M.source(conn, token_url, audience, client_id, client_secret)
             .. "the token another request is getting" }
     end
 
+    -- In nginx with shared_dict: the node's token, fetched by one worker for all.
+    local dict_key = "auth0.apiv2.token " .. token_url .. " " .. client_id .. " " .. audience
+    local function fetch_for_node()
+        if dict then return shared_token.fetch(dict, dict_key, fetch, conn, longest) end
+        return fetch()
+    end
+
+    local function forget()
+        cached, renew_at = nil, nil
+        if dict then dict:delete(dict_key) end
+    end
+
     return function()
         local t = conn.now()
         if cached and t < renew_at then return cached end
+        if dict then
+            local jwt, renew = shared_token.get(dict, dict_key, t)
+            if jwt then
+                cached, renew_at = jwt, renew
+                return jwt
+            end
+        end
         local f = flight
         if f and not f.done and t < f.deadline then return wait(f) end
         f = { deadline = t + longest, waiters = 0 }
         flight = f
-        local jwt, renew_or_err = fetch()
+        local jwt, renew_or_err = fetch_for_node()
         f.done = true
         if jwt then
             cached, renew_at, f.token = jwt, renew_or_err, jwt
@@ -135,7 +156,7 @@ function M.source(conn, token_url, audience, client_id, client_secret)
         if f.sema and f.waiters > 0 then f.sema:post(f.waiters) end
         if jwt then return jwt end
         return nil, f.err
-    end
+    end, forget
 end
 
 return M

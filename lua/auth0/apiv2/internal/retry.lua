@@ -115,17 +115,27 @@ end
 -- @return nil, or the failure's message
 -- @return nil, or the failure's code (see http.request)
 -- @treturn number attempts made, in both cases
+-- With `policy.pacer` (auth0.apiv2.internal.pacing), the pacer waits before each attempt as
+-- the rate-limit headers advise, and a 429 it agrees to wait out is not counted as a retry.
 function M.request(req, policy)
-    local attempt = 0
+    local attempt, sent, waited = 0, 0, 0
+    local pacer = policy.pacer
     while true do
-        attempt = attempt + 1
+        attempt, sent = attempt + 1, sent + 1
+        if pacer then pacer:before() end
         local response, err, code = http.request(req)
-        if not response then return nil, err, code, attempt end
-        if attempt > policy.retries
+        if not response then return nil, err, code, sent end
+        if pacer then pacer:after(response) end
+        local wait = pacer and response.status == 429 and pacer:wait_for(response, waited)
+        if wait then
+            waited, attempt = waited + wait, attempt - 1
+            policy.sleep(wait)
+        elseif attempt > policy.retries
             or not M.retryable(response.status, req.method, req.idempotent) then
-            return response, nil, nil, attempt
+            return response, nil, nil, sent
+        else
+            policy.sleep(M.delay(response, attempt, policy))
         end
-        policy.sleep(M.delay(response, attempt, policy))
     end
 end
 

@@ -5,7 +5,9 @@ local failure = require "auth0.apiv2.cli.failure"
 local args = require "auth0.apiv2.cli.args"
 local input = require "auth0.apiv2.cli.input"
 local output = require "auth0.apiv2.cli.output"
+local tenant = require "auth0.apiv2.cli.tenant"
 
+local type, ipairs = type, ipairs
 local fail, checked, compact = failure.fail, failure.checked, output.compact
 local concat = table.concat
 
@@ -14,9 +16,26 @@ local MAX_LEEWAY_S = rules.MAX_LEEWAY_S
 local M = {
     options = {
         aud = "value", scope = "list", leeway = "value", ["require-exp"] = "flag",
-        ["raw-secret"] = "flag", ["secret-file"] = "value",
+        ["raw-secret"] = "flag", ["secret-file"] = "value", ["check-revoked"] = "flag",
+        domain = "value", ["base-url"] = "value", ["ca-file"] = "value", timeout = "value",
+        retries = "value",
     },
 }
+
+-- --check-revoked: an is_revoked for token.verify that asks the tenant's blacklist
+-- (GET /api/v2/blacklists/tokens?aud=), with AUTH0_TOKEN or a token signed with the key.
+local function blacklist_check(cmd, ctx, opts, key)
+    return function(aud, jti)
+        if type(aud) ~= "string" or aud == "" then return nil, "the token has no aud" end
+        local bl = tenant.blacklist_client(cmd, ctx, opts, aud, key)
+        local list, err = bl:list{ aud = aud }
+        if not list then return nil, err end
+        for _, entry in ipairs(list) do
+            if entry.jti == jti and (entry.aud == nil or entry.aud == aud) then return true end
+        end
+        return false
+    end
+end
 
 function M.run(ctx, opts, positional)
     local cmd = "verify"
@@ -30,6 +49,7 @@ function M.run(ctx, opts, positional)
         now = ctx.now(),
         require_exp = opts["require-exp"] or nil,
         scopes = #required > 0 and required or nil,
+        is_revoked = opts["check-revoked"] and blacklist_check(cmd, ctx, opts, key) or nil,
     })
     key:wipe()
     if not claims then

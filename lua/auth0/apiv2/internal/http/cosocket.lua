@@ -51,16 +51,24 @@ end
 -- @tparam table u from url.parse_url
 -- @tparam string text from wire.request_text
 -- @tparam string where "host:port", for messages
-function M.request(ngx, req, u, text, where)
+-- With `req.keepalive` the connection comes from and goes back to nginx's pool for the scheme,
+-- host and port (`setkeepalive`); a reused TLS connection skips the handshake. `fresh` is the
+-- second try after a kept connection turned out closed.
+function M.request(ngx, req, u, text, where, fresh)
     local sock, err = ngx.socket.tcp()
     if not sock then return fail("network", "cannot create a cosocket: " .. tostring(err)) end
     local ms = req.timeout
     if sock.settimeouts then sock:settimeouts(ms, ms, ms) else sock:settimeout(ms) end
-    local ok, cerr = sock:connect(u.host, u.port)
+    -- Without keepalive (or on the second try) a pool that never holds a connection, so the
+    -- connect is a new one.
+    local pool = u.scheme .. "://" .. u.host .. ":" .. u.port
+        .. ((fresh or not req.keepalive) and "#new" or "")
+    local ok, cerr = sock:connect(u.host, u.port, { pool = pool })
     if not ok then
         return wire.io_fail("connect to", where, cerr)
     end
-    if u.scheme == "https" then
+    local reused = req.keepalive and sock.getreusedtimes and (sock:getreusedtimes() or 0) > 0
+    if u.scheme == "https" and not reused then
         if u.ip then
             -- nginx checks a certificate against host NAMES only (and would send the address
             -- as SNI, which RFC 6066 forbids): verification could never pass, so say why.
@@ -75,13 +83,20 @@ function M.request(ngx, req, u, text, where)
                 "TLS handshake with " .. where .. " failed: " .. tostring(herr))
         end
     end
-    return wire.exchange(sock, text, req.method or "GET", where, {
+    local keep = req.keepalive and not fresh and function(s)
+        s:setkeepalive(wire.KEEPALIVE_IDLE * 1000, wire.POOL_SIZE)
+    end or nil
+    local response, message, code, stale = wire.exchange(sock, text, req.method or "GET", where, {
         step = ms,
         now = function()
             if ngx.update_time then ngx.update_time() end
             return ngx.now() * 1000
         end,
-    }, M.filler(sock))
+    }, M.filler(sock), keep)
+    if not response and stale and reused then
+        return M.request(ngx, req, u, text, where, true)
+    end
+    return response, message, code
 end
 
 return M

@@ -1,4 +1,5 @@
---- The one HTTP/1.1 client of auth0.apiv2: a single request per connection, TLS always verified.
+--- The one HTTP/1.1 client of auth0.apiv2, TLS always verified; with `keepalive` connections
+-- are kept for the next request to the same place (http/luasocket.lua's pool, nginx's pools).
 -- Inside nginx it uses OpenResty's cosockets (http/cosocket.lua, and never LuaSocket, which
 -- would block the worker); elsewhere LuaSocket and LuaSec (http/luasocket.lua), required only
 -- when first needed. `transport` replaces both (tests, hosts with their own HTTP client).
@@ -29,7 +30,9 @@ end
 -- @tparam table req `method` ("GET"), `url` (http or https), `headers` (name -> value),
 --   `body` (string), `timeout` (ms for each of connect, send and read; default 5000),
 --   `ca_file` (PEM file of trusted CAs for LuaSec; inside nginx `lua_ssl_trusted_certificate`
---   applies instead), `transport` (function(req) -> response | nil, err: replaces the network)
+--   applies instead), `keepalive` (keep the connection for the next request to the same
+--   scheme, host and port), `transport` (function(req) -> response | nil, err: replaces the
+--   network; see docs/management.md)
 -- @treturn table `{ status = 204, headers = { ["content-type"] = ... }, body = "" }`
 -- @treturn[2] nil
 -- @treturn[2] string what failed, e.g. "http: connect to 127.0.0.1:9: connection refused"
@@ -59,7 +62,8 @@ function M.request(req)
         if not response then return nil, tostring(err or "transport failed"), code end
         return normalise(response)
     end
-    local plain = { method = req.method, timeout = timeout, ca_file = req.ca_file }
+    local plain = { method = req.method, timeout = timeout, ca_file = req.ca_file,
+        keepalive = req.keepalive }
     local where = format("%s:%d", u.ipv6 and ("[" .. u.host .. "]") or u.host, u.port)
     local ngx = cosocket.nginx()
     if ngx then
@@ -73,5 +77,7 @@ function M.request(req)
     end
     return luasocket.request(plain, u, text, where)
 end
+
+M.close_idle = luasocket.close_idle
 
 return M

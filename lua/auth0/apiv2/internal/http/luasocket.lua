@@ -6,7 +6,8 @@ local certname = require "auth0.apiv2.internal.http.certname"
 
 local M = {}
 
-local type, tostring, ipairs, pcall, require = type, tostring, ipairs, pcall, require
+local type, tostring, ipairs, pairs, pcall, require = type, tostring, ipairs, pairs, pcall,
+    require
 local find, gsub, sub = string.find, string.gsub, string.sub
 local fail, host_matches = wire.fail, certname.host_matches
 local MAX_REASON = 200   -- bytes of a loader's message kept in ours
@@ -131,7 +132,50 @@ function M.filler(socket, sock)
     end
 end
 
---- One request over LuaSocket, with LuaSec for https.
+local idle = {}   -- kept-alive connections: pool key -> { { sock, since }, ... }
+
+-- An idle connection of the pool that is still open, or nil.
+local function take_idle(key, now)
+    local list = idle[key]
+    while list and #list > 0 do
+        local entry = list[#list]
+        list[#list] = nil
+        local sock = entry[1]
+        if now - entry[2] < wire.KEEPALIVE_IDLE then
+            -- A closed connection reads "closed" at once; an open, idle one times out.
+            sock:settimeout(0)
+            local data, err, partial = sock:receive(1)
+            if not data and (err == "timeout" or err == "wantread") and (partial or "") == "" then
+                return sock
+            end
+        end
+        sock:close()
+    end
+    return nil
+end
+
+local function keeper(key, now)
+    return function(sock)
+        local list = idle[key] or {}
+        idle[key] = list
+        if #list >= wire.POOL_SIZE then
+            sock:close()
+            return
+        end
+        list[#list + 1] = { sock, now() }
+    end
+end
+
+--- Closes every idle kept-alive connection of this module (nginx keeps its own pools).
+function M.close_idle()
+    for key, list in pairs(idle) do
+        for _, entry in ipairs(list) do entry[1]:close() end
+        idle[key] = nil
+    end
+end
+
+--- One request over LuaSocket, with LuaSec for https. With `req.keepalive` the connection
+-- comes from and goes back to this module's pool for the scheme, host, port and CA file.
 -- @tparam table req `method`, `timeout` (ms), `ca_file`
 -- @tparam table u from url.parse_url
 -- @tparam string text from wire.request_text
@@ -139,6 +183,18 @@ end
 function M.request(req, u, text, where)
     local has_socket, socket = pcall(require, "socket")
     if not has_socket then return fail("network", M.load_failure("LuaSocket", "socket", socket)) end
+    local clock = { step = req.timeout / 1000, now = socket.gettime }
+    local keep
+    if req.keepalive then
+        local key = u.scheme .. "://" .. u.host .. ":" .. u.port .. "\0" .. (req.ca_file or "")
+        keep = keeper(key, socket.gettime)
+        local reused = take_idle(key, socket.gettime())
+        if reused then
+            local response, message, code, stale = wire.exchange(reused, text,
+                req.method or "GET", where, clock, M.filler(socket, reused), keep)
+            if response or not stale then return response, message, code end
+        end
+    end
     local sock, err = (u.ipv6 and socket.tcp6 or socket.tcp)()
     if not sock then return fail("network", "cannot create a socket: " .. tostring(err)) end
     sock:settimeout(req.timeout / 1000)
@@ -152,8 +208,9 @@ function M.request(req, u, text, where)
         sock, err, code = luasec_handshake(sock, u, req, where)
         if not sock then return nil, err, code end
     end
-    return wire.exchange(sock, text, req.method or "GET", where,
-        { step = req.timeout / 1000, now = socket.gettime }, M.filler(socket, sock))
+    local response, message, code = wire.exchange(sock, text, req.method or "GET", where, clock,
+        M.filler(socket, sock), keep)
+    return response, message, code
 end
 
 return M

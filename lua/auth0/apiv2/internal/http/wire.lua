@@ -27,6 +27,9 @@ local USER_AGENT = "auth0-apiv2-lua"
 -- @treturn nil
 -- @treturn string "http: " .. message
 -- @treturn string code: timeout, connection_refused, tls, network, protocol, unavailable
+M.KEEPALIVE_IDLE = 20             -- s an idle kept-alive connection is kept
+M.POOL_SIZE = 16                  -- idle connections kept per scheme, host and port
+
 function M.fail(code, message)
     return nil, "http: " .. message, code
 end
@@ -83,7 +86,7 @@ function M.request_text(req, u)
     if body or method == "POST" or method == "PUT" or method == "PATCH" then
         lines[#lines + 1] = "Content-Length: " .. #(body or "")
     end
-    lines[#lines + 1] = "Connection: close"
+    if not req.keepalive then lines[#lines + 1] = "Connection: close" end
     return concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")
 end
 
@@ -251,19 +254,32 @@ local function read_body(reader, method, status, headers)
     return reader:rest(MAX_BODY)
 end
 
--- Reads one response (1xx interim answers skipped).
+-- Whether the connection may carry another request after this answer: its body was framed
+-- (a length, chunks, or no body) and the server did not ask to close.
+local function reusable(version, headers, method, status)
+    local connection = lower(headers["connection"] or "")
+    if find(connection, "close", 1, true) then return false end
+    if version == "1.0" and not find(connection, "keep-alive", 1, true) then return false end
+    return method == "HEAD" or status == 204 or status == 304 or headers["content-length"] ~= nil
+        or find(lower(headers["transfer-encoding"] or ""), "chunked", 1, true) ~= nil
+end
+
+-- Reads one response (1xx interim answers skipped); the second value says whether the
+-- connection may be used again.
 local function read_response(reader, method)
     for _ = 1, MAX_INTERIM do
         local line, err, code = reader:line(MAX_LINE, "status line")
         if not line then return nil, err, code end
-        local status = tonumber(match(line, "^HTTP/1%.[01] (%d%d%d)"))
+        local version, digits = match(line, "^HTTP/(1%.[01]) (%d%d%d)")
+        local status = tonumber(digits)
         if not status then return nil, "malformed status line", "protocol" end
         local headers, herr, hcode = read_headers(reader, "header")
         if not headers then return nil, herr, hcode end
         if status >= 200 then               -- 1xx answers are interim: the real one follows
             local body, berr, bcode = read_body(reader, method, status, headers)
             if not body then return nil, berr, bcode end
-            return { status = status, headers = headers, body = body }
+            return { status = status, headers = headers, body = body },
+                reusable(version, headers, method, status)
         end
     end
     return nil, "too many interim (1xx) answers", "protocol"
@@ -288,15 +304,31 @@ end
 --   (seconds for LuaSocket, milliseconds for cosockets)
 -- @tparam function fill `fill(left)`: the bytes that arrive within `left` (at least one), or
 --   nil and "closed" or "timeout" (each transport has its own)
-function M.exchange(sock, text, method, where, clock, fill)
+-- @tparam[opt] function keep takes the socket instead of closing it, when the answer allows
+--   another request on the connection (keep-alive) and nothing beyond it was read
+-- @return the response, or nil, message, code and, as a fourth value, `true` when the server
+--   closed the connection before answering anything: on a kept-alive connection it had
+--   closed it while idle, and the request may be sent again on a new one
+function M.exchange(sock, text, method, where, clock, fill, keep)
     local ok, err = sock:send(text)
     if not ok then
         sock:close()
-        return M.io_fail("send to", where, err)
+        local _, message, code = M.io_fail("send to", where, err)
+        return nil, message, code, true
     end
-    local response, rerr, code = read_response(new_reader(fill, clock), method)
-    sock:close()
-    if not response then return M.io_fail("read from", where, rerr, code) end
+    local got = false
+    local reader = new_reader(function(left)
+        local data, ferr = fill(left)
+        if data and data ~= "" then got = true end
+        return data, ferr
+    end, clock)
+    local response, rerr, code = read_response(reader, method)
+    local again = response and rerr and reader.pos > #reader.buf   -- rerr: "reusable" here
+    if again and keep then keep(sock) else sock:close() end
+    if not response then
+        local _, message, fcode = M.io_fail("read from", where, rerr, code)
+        return nil, message, fcode, not got and code == nil and rerr == "closed"
+    end
     return response
 end
 
