@@ -225,10 +225,15 @@ function M.verify(jwt, key_or_keys, opts)
         if claims then return claims end
         return nil, reason, missing
     end
-    local made = {}
-    local prepared = prepared_keys(fname, key_or_keys, made, 2)
-    local claims, reason, missing = run(fname, p, prepared, nil, jwt, 1)
-    wipe_all(made)
+    local claims, reason, missing
+    if is_key(key_or_keys) then   -- the common case: nothing to decode, nothing to wipe
+        claims, reason, missing = run(fname, p, key_or_keys, nil, jwt, 1)
+    else
+        local made = {}
+        local prepared = prepared_keys(fname, key_or_keys, made, 2)
+        claims, reason, missing = run(fname, p, prepared, nil, jwt, 1)
+        wipe_all(made)
+    end
     if claims then return claims end
     return nil, reason, missing
 end
