@@ -140,6 +140,8 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem --suppress=variableScope -Icsrc $(CORE_SRC)
 	clang-tidy --quiet $(CORE_SRC) -- -std=c99 -Icsrc -I$(INC_5.4) -DOPENSSL_API_COMPAT=0x10101000L
+	clang-format --dry-run --Werror csrc/*.c csrc/*.h ctest/*.c fuzz/*.c examples/embed/*.c \
+	  examples/embed/*.h
 
 # The rockspec builds offline with luarocks against Debian's Lua 5.4 and OpenSSL.
 rock:

@@ -1,13 +1,12 @@
 #include "b64url.h"
 
-static const char ENCODE_URL[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char ENCODE_URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* A digit's value is 0..63; the two alphabet-specific pairs also carry a flag saying which
    alphabet they belong to, so one function serves both decoders. */
 #define BAD 0xff
-#define URL_ONLY 0x40  /* '-' and '_' */
-#define STD_ONLY 0x80  /* '+' and '/' */
+#define URL_ONLY 0x40 /* '-' and '_' */
+#define STD_ONLY 0x80 /* '+' and '/' */
 
 static unsigned char decode_value(unsigned char c) {
     if (c >= 'A' && c <= 'Z') return (unsigned char)(c - 'A');
@@ -50,8 +49,8 @@ void apiv2_b64url_encode(const unsigned char *in, size_t n, char *out) {
 
 /* Shared body of both decoders. `forbidden` is the flag of the alphabet that may not occur
    (STD_ONLY for token segments); 0 lets the first alphabet-specific character decide. */
-static int decode_digits(const char *in, size_t n, unsigned char forbidden,
-                         unsigned char *out, size_t *outlen) {
+static int decode_digits(const char *in, size_t n, unsigned char forbidden, unsigned char *out,
+                         size_t *outlen) {
     size_t i, o = 0;
     unsigned long acc = 0;
     unsigned int bits = 0;
@@ -62,7 +61,7 @@ static int decode_digits(const char *in, size_t n, unsigned char forbidden,
         if (d == BAD || (d & forbidden)) return 0;
         if (d & (URL_ONLY | STD_ONLY)) {
             seen |= (unsigned char)(d & (URL_ONLY | STD_ONLY));
-            if (seen == (URL_ONLY | STD_ONLY)) return 0;   /* mixed alphabets */
+            if (seen == (URL_ONLY | STD_ONLY)) return 0; /* mixed alphabets */
             d &= 63;
         }
         acc = ((acc << 6) | d) & 0xffffffUL;

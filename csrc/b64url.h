@@ -20,6 +20,7 @@ APIV2_HIDDEN int apiv2_b64url_decode(const char *in, size_t n, unsigned char *ou
 
 /* Secret decoder: either alphabet (not both), optional padding that completes a multiple of 4,
    canonical final bits; anything else (whitespace, junk) is an error. Returns 1 or 0. */
-APIV2_HIDDEN int apiv2_b64_secret_decode(const char *in, size_t n, unsigned char *out, size_t *outlen);
+APIV2_HIDDEN int apiv2_b64_secret_decode(const char *in, size_t n, unsigned char *out,
+                                         size_t *outlen);
 
 #endif

@@ -30,7 +30,7 @@ static const char HEADER_B64[] = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9";
 #define MAC_B64_LEN 43
 
 typedef struct {
-    apiv2_hmac *hmac;             /* NULL once wiped */
+    apiv2_hmac *hmac; /* NULL once wiped */
     size_t keylen;
 } key_object;
 
@@ -131,17 +131,15 @@ static int core_is_key(lua_State *L) {
 
 static int key_wipe(lua_State *L) {
     key_object *k = (key_object *)luaL_checkudata(L, 1, KEY_MT);
-    apiv2_hmac_free(k->hmac);   /* OpenSSL cleanses the key schedule */
+    apiv2_hmac_free(k->hmac); /* OpenSSL cleanses the key schedule */
     k->hmac = NULL;
     return 0;
 }
 
 static int key_tostring(lua_State *L) {
     key_object *k = (key_object *)luaL_checkudata(L, 1, KEY_MT);
-    if (k->hmac == NULL)
-        lua_pushliteral(L, "auth0.apiv2.key (wiped)");
-    else
-        lua_pushfstring(L, "auth0.apiv2.key (%d bytes)", (int)k->keylen);
+    if (k->hmac == NULL) lua_pushliteral(L, "auth0.apiv2.key (wiped)");
+    else lua_pushfstring(L, "auth0.apiv2.key (%d bytes)", (int)k->keylen);
     return 1;
 }
 
@@ -174,8 +172,8 @@ static int push_token(lua_State *L, key_object *k, const char *payload, size_t p
     memcpy(buf, HEADER_B64, HEADER_B64_LEN);
     buf[HEADER_B64_LEN] = '.';
     apiv2_b64url_encode((const unsigned char *)payload, plen, buf + HEADER_B64_LEN + 1);
-    if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)buf, HEADER_B64_LEN + 1 + blen,
-                        NULL, 0, mac)) {
+    if (!apiv2_hmac_mac(k->hmac, (const unsigned char *)buf, HEADER_B64_LEN + 1 + blen, NULL, 0,
+                        mac)) {
         OPENSSL_cleanse(mac, sizeof mac);
         return push_ssl_error(L, "sign");
     }
@@ -233,8 +231,7 @@ static int core_random(lua_State *L) {
     lua_Integer n = luaL_checkinteger(L, 1);
     unsigned char buf[APIV2_RANDPOOL_MAX_TAKE];
     luaL_argcheck(L, n > 0 && n <= (lua_Integer)sizeof buf, 1, "size must be 1..256");
-    if (!apiv2_randpool_take(upvalue_pool(L), buf, (size_t)n))
-        return push_ssl_error(L, "random");
+    if (!apiv2_randpool_take(upvalue_pool(L), buf, (size_t)n)) return push_ssl_error(L, "random");
     lua_pushlstring(L, (const char *)buf, (size_t)n);
     OPENSSL_cleanse(buf, sizeof buf);
     return 1;
@@ -246,8 +243,7 @@ static int core_jti(lua_State *L) {
     unsigned char raw[16];
     char text[32];
     size_t i;
-    if (!apiv2_randpool_take(upvalue_pool(L), raw, sizeof raw))
-        return push_ssl_error(L, "random");
+    if (!apiv2_randpool_take(upvalue_pool(L), raw, sizeof raw)) return push_ssl_error(L, "random");
     for (i = 0; i < sizeof raw; i++) {
         text[2 * i] = hex[raw[i] >> 4];
         text[2 * i + 1] = hex[raw[i] & 15];
@@ -312,8 +308,8 @@ static int core_sign_parts(lua_State *L) {
     if (k->hmac == NULL) return luaL_error(L, "token.sign: the key has been wiped");
 
     /* Fixed parts over the limit: refuse before any formatting (numbers add at most 40). */
-    if (head_len > TOKEN_MAX || middle_len > TOKEN_MAX || jti_len > TOKEN_MAX
-        || tail_len > TOKEN_MAX || head_len + middle_len + jti_len + tail_len + 40 > TOKEN_MAX)
+    if (head_len > TOKEN_MAX || middle_len > TOKEN_MAX || jti_len > TOKEN_MAX ||
+        tail_len > TOKEN_MAX || head_len + middle_len + jti_len + tail_len + 40 > TOKEN_MAX)
         return push_failure(L, "token too long");
     p = put_text(p, head, head_len);
     p += put_seconds(L, 3, p);
@@ -343,14 +339,15 @@ static int core_sign_parts(lua_State *L) {
 
 /* Sized results: length first (overflow-checked), then filled in chunks through a luaL_Buffer,
    since Lua 5.1 and LuaJIT lack luaL_buffinitsize. */
-#define CHUNK_IN 768   /* input bytes per encode chunk: a multiple of 3 */
+#define CHUNK_IN 768 /* input bytes per encode chunk: a multiple of 3 */
 
 static int core_b64url_encode(lua_State *L) {
     size_t n, i, step;
     const char *s = check_bytes(L, 1, &n);
     char out[CHUNK_IN / 3 * 4];
     luaL_Buffer b;
-    if (n && apiv2_b64url_encoded_len(n) == 0) return luaL_error(L, "b64url_encode: input too large");
+    if (n && apiv2_b64url_encoded_len(n) == 0)
+        return luaL_error(L, "b64url_encode: input too large");
     luaL_buffinit(L, &b);
     for (i = 0; i < n; i += step) {
         step = n - i < CHUNK_IN ? n - i : CHUNK_IN;
@@ -369,10 +366,10 @@ static int push_decoded(lua_State *L, const char *s, size_t n,
     unsigned char *out = stack_buf;
     int ok;
     if (B64URL_DECODED_MAX(n) > sizeof stack_buf)
-        out = (unsigned char *)apiv2_newudata(L, B64URL_DECODED_MAX(n));   /* GC'd scratch */
+        out = (unsigned char *)apiv2_newudata(L, B64URL_DECODED_MAX(n)); /* GC'd scratch */
     ok = decode(s, n, out, &outlen);
     if (!ok) {
-        OPENSSL_cleanse(out, B64URL_DECODED_MAX(n));   /* a secret's partial bytes too */
+        OPENSSL_cleanse(out, B64URL_DECODED_MAX(n)); /* a secret's partial bytes too */
         lua_pushnil(L);
         lua_pushstring(L, failure);
         return 2;
@@ -547,7 +544,7 @@ static size_t push_value(lua_State *L, apiv2_vpass *v, const unsigned char *text
         if (text[pos] == '}') return pos + 1;
         for (;;) {
             pos = push_string(L, v, text, pos);
-            pos = skip_ws(text, skip_ws(text, pos) + 1);   /* the colon */
+            pos = skip_ws(text, skip_ws(text, pos) + 1); /* the colon */
             pos = skip_ws(text, push_value(L, v, text, pos));
             lua_rawset(L, -3);
             if (text[pos] == '}') return pos + 1;
@@ -570,11 +567,11 @@ static size_t push_value(lua_State *L, apiv2_vpass *v, const unsigned char *text
     end = apiv2_vpass_skip(text, pos);
     if (c == 't') lua_pushboolean(L, 1);
     else if (c == 'f') lua_pushboolean(L, 0);
-    else if (c == 'n') lua_getfield(L, LUA_REGISTRYINDEX, NULL_KEY);   /* nil when unset */
+    else if (c == 'n') lua_getfield(L, LUA_REGISTRYINDEX, NULL_KEY); /* nil when unset */
     else push_number(L, text + pos, end - pos);
     if (c == 'n' && lua_isnil(L, -1)) {
         lua_pop(L, 1);
-        lua_pushlightuserdata(L, NULL);   /* lua-cjson's null */
+        lua_pushlightuserdata(L, NULL); /* lua-cjson's null */
     }
     return end;
 }
@@ -592,8 +589,7 @@ static int time_claim(apiv2_vpass *v, int which, double *out) {
     int is_integer;
     if (span->kind == 0) return 0;
     if (span->kind != '-' && (span->kind < '0' || span->kind > '9')) return -1;
-    *out = apiv2_vpass_number(v->jws.payload + span->start, span->end - span->start,
-                              &is_integer);
+    *out = apiv2_vpass_number(v->jws.payload + span->start, span->end - span->start, &is_integer);
     /* 1e400 reads as infinity: it must not mean "never expires". */
     if (*out != *out || *out > DBL_MAX || *out < -DBL_MAX) return -1;
     return 1;
@@ -624,8 +620,7 @@ static int key_matches(lua_State *L, int idx, const char *jwt, apiv2_vpass *v) {
 
 /* Appends to b the scopes of the list at idx that are missing (all: every one not granted;
    any: all of them when none is). Returns how many were added. */
-static int add_missing(lua_State *L, luaL_Buffer *b, int idx, apiv2_vpass *v, int any,
-                       int count) {
+static int add_missing(lua_State *L, luaL_Buffer *b, int idx, apiv2_vpass *v, int any, int count) {
     int i, n, added = 0, found = 0;
     size_t len;
     const char *s;
@@ -645,7 +640,7 @@ static int add_missing(lua_State *L, luaL_Buffer *b, int idx, apiv2_vpass *v, in
         s = lua_tolstring(L, -1, &len);
         if (s != NULL && (any || !apiv2_vpass_granted(v, s, len))) {
             if (count + added > 0) luaL_addchar(b, ' ');
-            luaL_addvalue(b);   /* pops the string */
+            luaL_addvalue(b); /* pops the string */
             added++;
         } else {
             lua_pop(L, 1);
@@ -700,7 +695,7 @@ static int core_verify_pass(lua_State *L) {
     if (has_exp < 0 || has_nbf < 0 || has_iat < 0) return push_failure(L, "invalid claim type");
     if (!has_exp) {
         if (require_exp) return push_failure(L, "exp missing");
-    } else if (!((double)now - (double)leeway < exp)) {   /* NaN-safe: expired unless below */
+    } else if (!((double)now - (double)leeway < exp)) { /* NaN-safe: expired unless below */
         return push_failure(L, "expired");
     }
     if (has_nbf && nbf > (double)now + (double)leeway) return push_failure(L, "not yet valid");
@@ -719,7 +714,7 @@ static int core_verify_pass(lua_State *L) {
     luaL_buffinit(L, &b);
     missing = add_missing(L, &b, 7, v, 0, 0);
     missing += add_missing(L, &b, 8, v, 1, missing);
-    luaL_pushresult(&b);   /* also when empty: the buffer may hold a slot on the stack */
+    luaL_pushresult(&b); /* also when empty: the buffer may hold a slot on the stack */
     if (!missing) {
         lua_pop(L, 1);
         lua_pushnil(L);
@@ -729,36 +724,30 @@ static int core_verify_pass(lua_State *L) {
 
 /* ---------------------------------------------------------------- module */
 
-static const luaL_Reg KEY_METHODS[] = {
-    { "length", key_length },
-    { "mac", key_mac },
-    { "verify", key_verify },
-    { "wipe", key_wipe },
-    { NULL, NULL }
-};
+static const luaL_Reg KEY_METHODS[] = { { "length", key_length },
+                                        { "mac", key_mac },
+                                        { "verify", key_verify },
+                                        { "wipe", key_wipe },
+                                        { NULL, NULL } };
 
-static const luaL_Reg CORE_FUNCTIONS[] = {
-    { "b64url_decode", core_b64url_decode },
-    { "b64url_encode", core_b64url_encode },
-    { "equals", core_equals },
-    { "hmac_sha256", core_hmac_sha256 },
-    { "json_check", core_json_check },
-    { "is_key", core_is_key },
-    { "json_string", core_json_string },
-    { "key", core_key },
-    { "key_verify", key_verify },
-    { "secret_decode", core_secret_decode },
-    { "set_json_null", core_set_json_null },
-    { NULL, NULL }
-};
+static const luaL_Reg CORE_FUNCTIONS[] = { { "b64url_decode", core_b64url_decode },
+                                           { "b64url_encode", core_b64url_encode },
+                                           { "equals", core_equals },
+                                           { "hmac_sha256", core_hmac_sha256 },
+                                           { "json_check", core_json_check },
+                                           { "is_key", core_is_key },
+                                           { "json_string", core_json_string },
+                                           { "key", core_key },
+                                           { "key_verify", key_verify },
+                                           { "secret_decode", core_secret_decode },
+                                           { "set_json_null", core_set_json_null },
+                                           { NULL, NULL } };
 
 /* Functions that draw from this state's random pool, which they hold as their upvalue. */
-static const luaL_Reg POOL_FUNCTIONS[] = {
-    { "jti", core_jti },
-    { "random", core_random },
-    { "sign_parts", core_sign_parts },
-    { NULL, NULL }
-};
+static const luaL_Reg POOL_FUNCTIONS[] = { { "jti", core_jti },
+                                           { "random", core_random },
+                                           { "sign_parts", core_sign_parts },
+                                           { NULL, NULL } };
 
 static void create_key_metatable(lua_State *L) {
     luaL_newmetatable(L, KEY_MT);
@@ -772,7 +761,7 @@ static void create_key_metatable(lua_State *L) {
     lua_setfield(L, -2, "__tostring");
     lua_pushliteral(L, KEY_MT);
     lua_setfield(L, -2, "__name");
-    lua_pushboolean(L, 0);                /* getmetatable(key) cannot reach the methods */
+    lua_pushboolean(L, 0); /* getmetatable(key) cannot reach the methods */
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
 }

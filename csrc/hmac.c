@@ -18,7 +18,9 @@ static const unsigned char EMPTY_KEY[1] = { 0 };
 
 #define BLOCK 64
 
-struct apiv2_hmac { SHA256_CTX inner, outer; };
+struct apiv2_hmac {
+    SHA256_CTX inner, outer;
+};
 
 apiv2_hmac *apiv2_hmac_new(const unsigned char *key, size_t keylen) {
     apiv2_hmac *h;
@@ -49,12 +51,12 @@ apiv2_hmac *apiv2_hmac_new(const unsigned char *key, size_t keylen) {
     return h;
 }
 
-int apiv2_hmac_mac(apiv2_hmac *h, const unsigned char *a, size_t alen,
-                   const unsigned char *b, size_t blen, unsigned char out[APIV2_MAC_LEN]) {
+int apiv2_hmac_mac(apiv2_hmac *h, const unsigned char *a, size_t alen, const unsigned char *b,
+                   size_t blen, unsigned char out[APIV2_MAC_LEN]) {
     SHA256_CTX c = h->inner;
     unsigned char inner[APIV2_MAC_LEN];
-    int ok = (!alen || SHA256_Update(&c, a, alen)) && (!blen || SHA256_Update(&c, b, blen))
-             && SHA256_Final(inner, &c);
+    int ok = (!alen || SHA256_Update(&c, a, alen)) && (!blen || SHA256_Update(&c, b, blen)) &&
+        SHA256_Final(inner, &c);
     c = h->outer;
     ok = ok && SHA256_Update(&c, inner, sizeof inner) && SHA256_Final(out, &c);
     OPENSSL_cleanse(inner, sizeof inner);
@@ -64,14 +66,14 @@ int apiv2_hmac_mac(apiv2_hmac *h, const unsigned char *a, size_t alen,
 
 void apiv2_hmac_free(apiv2_hmac *h) {
     if (h == NULL) return;
-    OPENSSL_clear_free(h, sizeof *h);   /* the states are as good as the key */
+    OPENSSL_clear_free(h, sizeof *h); /* the states are as good as the key */
 }
 
-int apiv2_hmac_oneshot(const unsigned char *key, size_t keylen,
-                       const unsigned char *data, size_t len, unsigned char out[APIV2_MAC_LEN]) {
+int apiv2_hmac_oneshot(const unsigned char *key, size_t keylen, const unsigned char *data,
+                       size_t len, unsigned char out[APIV2_MAC_LEN]) {
     unsigned int outlen = 0;
     if (keylen > 0x7fffffffUL) return 0;
-    return HMAC(EVP_sha256(), keylen ? key : EMPTY_KEY, (int)keylen,
-                len ? data : EMPTY_KEY, len, out, &outlen) != NULL
-        && outlen == APIV2_MAC_LEN;
+    return HMAC(EVP_sha256(), keylen ? key : EMPTY_KEY, (int)keylen, len ? data : EMPTY_KEY, len,
+                out, &outlen) != NULL &&
+        outlen == APIV2_MAC_LEN;
 }

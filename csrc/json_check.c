@@ -15,7 +15,7 @@
 #define PAIRWISE_CHECK_MAX 8
 
 #define FNV_OFFSET_BASIS 2166136261u
-#define FNV_PRIME        16777619u
+#define FNV_PRIME 16777619u
 
 /* One member name: the raw bytes between the quotes, and a hash of the decoded UTF-8 bytes,
    so "\u0061" and "a" hash alike. has_escape lets plain names compare with memcmp. */
@@ -30,8 +30,8 @@ typedef struct {
     const unsigned char *text;
     size_t len;
     size_t pos;
-    member_name *names;          /* inline_names or a heap array */
-    size_t name_count;           /* names of all currently open objects, innermost last */
+    member_name *names; /* inline_names or a heap array */
+    size_t name_count;  /* names of all currently open objects, innermost last */
     size_t name_capacity;
     member_name inline_names[INLINE_NAME_SLOTS];
     const apiv2_json_want *want; /* top-level members to record, or NULL */
@@ -48,13 +48,11 @@ typedef struct {
     int pending_pos;
 } name_cursor;
 
-int apiv2_utf8_valid(const char *buf, size_t len)
-{
+int apiv2_utf8_valid(const char *buf, size_t len) {
     const unsigned char *s = (const unsigned char *)buf;
     size_t i = 0;
 
-    if (s == NULL)
-        return len == 0;
+    if (s == NULL) return len == 0;
     while (i < len) {
         unsigned char lead = s[i];
         size_t need;
@@ -66,61 +64,47 @@ int apiv2_utf8_valid(const char *buf, size_t len)
             continue;
         }
         /* NOLINTNEXTLINE(bugprone-branch-clone): two different defects, one answer */
-        if (lead < 0xC2) {              /* stray continuation, or overlong C0/C1 */
+        if (lead < 0xC2) { /* stray continuation, or overlong C0/C1 */
             return 0;
         } else if (lead < 0xE0) {
             need = 1;
         } else if (lead < 0xF0) {
             need = 2;
-            if (lead == 0xE0)
-                second_min = 0xA0;      /* below is an overlong 3-byte form */
-            else if (lead == 0xED)
-                second_max = 0x9F;      /* above is a UTF-16 surrogate */
+            if (lead == 0xE0) second_min = 0xA0;      /* below is an overlong 3-byte form */
+            else if (lead == 0xED) second_max = 0x9F; /* above is a UTF-16 surrogate */
         } else if (lead < 0xF5) {
             need = 3;
-            if (lead == 0xF0)
-                second_min = 0x90;      /* below is an overlong 4-byte form */
-            else if (lead == 0xF4)
-                second_max = 0x8F;      /* above is past U+10FFFF */
+            if (lead == 0xF0) second_min = 0x90;      /* below is an overlong 4-byte form */
+            else if (lead == 0xF4) second_max = 0x8F; /* above is past U+10FFFF */
         } else {
-            return 0;                   /* F5..FF never occur in UTF-8 */
+            return 0; /* F5..FF never occur in UTF-8 */
         }
-        if (len - i - 1 < need)
-            return 0;
-        if (s[i + 1] < second_min || s[i + 1] > second_max)
-            return 0;
+        if (len - i - 1 < need) return 0;
+        if (s[i + 1] < second_min || s[i + 1] > second_max) return 0;
         for (k = 2; k <= need; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
         }
         i += need + 1;
     }
     return 1;
 }
 
-static int hex_digit_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+static int hex_digit_value(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
 /* Reads "uXXXX" at p (p[0] is the 'u'); needs 5 bytes available. */
-static int read_u_escape(const unsigned char *p, unsigned long *unit)
-{
+static int read_u_escape(const unsigned char *p, unsigned long *unit) {
     unsigned long value = 0;
     int k;
 
-    if (p[0] != 'u')
-        return -1;
+    if (p[0] != 'u') return -1;
     for (k = 1; k <= 4; k++) {
         int digit = hex_digit_value(p[k]);
-        if (digit < 0)
-            return -1;
+        if (digit < 0) return -1;
         value = value * 16 + (unsigned long)digit;
     }
     *unit = value;
@@ -131,47 +115,59 @@ static int read_u_escape(const unsigned char *p, unsigned long *unit)
    as a high-low \u pair; either half alone is an error. Returns 0 and sets *code_point and
    *consumed, or -1. */
 static int decode_escape(const unsigned char *p, const unsigned char *end,
-                         unsigned long *code_point, size_t *consumed)
-{
+                         unsigned long *code_point, size_t *consumed) {
     size_t available = (size_t)(end - p);
     unsigned long high, low;
 
-    if (available < 2)
-        return -1;
+    if (available < 2) return -1;
     *consumed = 2;
     switch (p[1]) {
-    case '"':  *code_point = '"';  return 0;
-    case '\\': *code_point = '\\'; return 0;
-    case '/':  *code_point = '/';  return 0;
-    case 'b':  *code_point = 0x08; return 0;
-    case 'f':  *code_point = 0x0C; return 0;
-    case 'n':  *code_point = 0x0A; return 0;
-    case 'r':  *code_point = 0x0D; return 0;
-    case 't':  *code_point = 0x09; return 0;
-    case 'u':  break;
-    default:   return -1;
-    }
-    if (available < 6 || read_u_escape(p + 1, &high) != 0)
+    case '"':
+        *code_point = '"';
+        return 0;
+    case '\\':
+        *code_point = '\\';
+        return 0;
+    case '/':
+        *code_point = '/';
+        return 0;
+    case 'b':
+        *code_point = 0x08;
+        return 0;
+    case 'f':
+        *code_point = 0x0C;
+        return 0;
+    case 'n':
+        *code_point = 0x0A;
+        return 0;
+    case 'r':
+        *code_point = 0x0D;
+        return 0;
+    case 't':
+        *code_point = 0x09;
+        return 0;
+    case 'u':
+        break;
+    default:
         return -1;
-    if (high >= 0xDC00 && high <= 0xDFFF)
-        return -1;                          /* low surrogate with no high one before it */
+    }
+    if (available < 6 || read_u_escape(p + 1, &high) != 0) return -1;
+    if (high >= 0xDC00 && high <= 0xDFFF) return -1; /* low surrogate with no high one before it */
     if (high < 0xD800 || high > 0xDBFF) {
         *code_point = high;
         *consumed = 6;
         return 0;
     }
     if (available < 12 || p[6] != '\\' || read_u_escape(p + 7, &low) != 0)
-        return -1;                          /* high surrogate not followed by a \u escape */
-    if (low < 0xDC00 || low > 0xDFFF)
-        return -1;
+        return -1; /* high surrogate not followed by a \u escape */
+    if (low < 0xDC00 || low > 0xDFFF) return -1;
     *code_point = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
     *consumed = 12;
     return 0;
 }
 
 /* Code points here are <= U+10FFFF and never surrogates (decode_escape guarantees it). */
-static int encode_utf8(unsigned long cp, unsigned char *out)
-{
+static int encode_utf8(unsigned long cp, unsigned char *out) {
     if (cp < 0x80) {
         out[0] = (unsigned char)cp;
         return 1;
@@ -196,8 +192,7 @@ static int encode_utf8(unsigned long cp, unsigned char *out)
 
 /* Scans the string whose opening quote is at p->pos; on success leaves p->pos after the
    closing quote and, when name is not NULL, fills it in. */
-static int scan_string(json_parser *p, member_name *name)
-{
+static int scan_string(json_parser *p, member_name *name) {
     const unsigned char *s = p->text;
     size_t start = p->pos + 1;
     size_t i = start;
@@ -217,19 +212,16 @@ static int scan_string(json_parser *p, member_name *name)
             p->pos = i + 1;
             return APIV2_JSON_OK;
         }
-        if (c < 0x20)
-            return APIV2_JSON_INVALID;      /* raw control characters must be escaped */
+        if (c < 0x20) return APIV2_JSON_INVALID; /* raw control characters must be escaped */
         if (c == '\\') {
             unsigned long cp;
             size_t consumed;
             unsigned char utf8[4];
             int n, k;
 
-            if (decode_escape(s + i, s + p->len, &cp, &consumed) != 0)
-                return APIV2_JSON_INVALID;
+            if (decode_escape(s + i, s + p->len, &cp, &consumed) != 0) return APIV2_JSON_INVALID;
             n = encode_utf8(cp, utf8);
-            for (k = 0; k < n; k++)
-                hash = (hash ^ utf8[k]) * FNV_PRIME;
+            for (k = 0; k < n; k++) hash = (hash ^ utf8[k]) * FNV_PRIME;
             has_escape = 1;
             i += consumed;
         } else {
@@ -238,11 +230,10 @@ static int scan_string(json_parser *p, member_name *name)
             i++;
         }
     }
-    return APIV2_JSON_INVALID;              /* no closing quote */
+    return APIV2_JSON_INVALID; /* no closing quote */
 }
 
-static void cursor_init(name_cursor *c, const unsigned char *text, const member_name *name)
-{
+static void cursor_init(name_cursor *c, const unsigned char *text, const member_name *name) {
     c->cur = text + name->start;
     c->end = c->cur + name->length;
     c->pending_len = 0;
@@ -250,17 +241,14 @@ static void cursor_init(name_cursor *c, const unsigned char *text, const member_
 }
 
 /* Next decoded byte, or -1 at the end of the name. */
-static int cursor_next(name_cursor *c)
-{
+static int cursor_next(name_cursor *c) {
     unsigned long cp;
     size_t consumed;
 
-    if (c->pending_pos < c->pending_len)
-        return c->pending[c->pending_pos++];
-    if (c->cur >= c->end)
-        return -1;
+    if (c->pending_pos < c->pending_len) return c->pending[c->pending_pos++];
+    if (c->cur >= c->end) return -1;
     if (*c->cur != '\\' || decode_escape(c->cur, c->end, &cp, &consumed) != 0)
-        return *c->cur++;   /* escapes were validated by scan_string, so this is a plain byte */
+        return *c->cur++; /* escapes were validated by scan_string, so this is a plain byte */
     c->cur += consumed;
     c->pending_len = encode_utf8(cp, c->pending);
     c->pending_pos = 1;
@@ -269,17 +257,13 @@ static int cursor_next(name_cursor *c)
 
 /* Total order on decoded names: hash first (cheap), then the decoded bytes. Plain memcmp on
    raw UTF-8 gives the same order as the cursor, so mixing both paths stays consistent. */
-static int compare_names(const unsigned char *text, const member_name *a, const member_name *b)
-{
-    if (a->hash != b->hash)
-        return a->hash < b->hash ? -1 : 1;
+static int compare_names(const unsigned char *text, const member_name *a, const member_name *b) {
+    if (a->hash != b->hash) return a->hash < b->hash ? -1 : 1;
     if (!a->has_escape && !b->has_escape) {
         size_t shorter = a->length < b->length ? a->length : b->length;
         int r = memcmp(text + a->start, text + b->start, shorter);
-        if (r != 0)
-            return r < 0 ? -1 : 1;
-        if (a->length != b->length)
-            return a->length < b->length ? -1 : 1;
+        if (r != 0) return r < 0 ? -1 : 1;
+        if (a->length != b->length) return a->length < b->length ? -1 : 1;
         return 0;
     } else {
         name_cursor ca, cb;
@@ -288,45 +272,35 @@ static int compare_names(const unsigned char *text, const member_name *a, const 
         for (;;) {
             int xa = cursor_next(&ca);
             int xb = cursor_next(&cb);
-            if (xa != xb)
-                return xa < xb ? -1 : 1;
-            if (xa < 0)
-                return 0;
+            if (xa != xb) return xa < xb ? -1 : 1;
+            if (xa < 0) return 0;
         }
     }
 }
 
-static void swap_names(member_name *a, member_name *b)
-{
+static void swap_names(member_name *a, member_name *b) {
     member_name tmp = *a;
     *a = *b;
     *b = tmp;
 }
 
-static void sift_down(const unsigned char *text, member_name *v, size_t root, size_t n)
-{
+static void sift_down(const unsigned char *text, member_name *v, size_t root, size_t n) {
     for (;;) {
         size_t child = 2 * root + 1;
-        if (child >= n)
-            return;
-        if (child + 1 < n && compare_names(text, &v[child], &v[child + 1]) < 0)
-            child++;
-        if (compare_names(text, &v[root], &v[child]) >= 0)
-            return;
+        if (child >= n) return;
+        if (child + 1 < n && compare_names(text, &v[child], &v[child + 1]) < 0) child++;
+        if (compare_names(text, &v[root], &v[child]) >= 0) return;
         swap_names(&v[root], &v[child]);
         root = child;
     }
 }
 
 /* Heapsort: O(n log n) worst case, in place, and qsort has no context pointer for text. */
-static void sort_names(const unsigned char *text, member_name *v, size_t n)
-{
+static void sort_names(const unsigned char *text, member_name *v, size_t n) {
     size_t i;
 
-    if (n < 2)
-        return;
-    for (i = n / 2; i-- > 0;)
-        sift_down(text, v, i, n);
+    if (n < 2) return;
+    for (i = n / 2; i-- > 0;) sift_down(text, v, i, n);
     for (i = n - 1; i > 0; i--) {
         swap_names(&v[0], &v[i]);
         sift_down(text, v, 0, i);
@@ -334,8 +308,7 @@ static void sort_names(const unsigned char *text, member_name *v, size_t n)
 }
 
 /* Checks the names of the object being closed (those from index base on), then forgets them. */
-static int has_duplicate_names(json_parser *p, size_t base)
-{
+static int has_duplicate_names(json_parser *p, size_t base) {
     member_name *v = p->names + base;
     size_t n = p->name_count - base;
     size_t i;
@@ -365,110 +338,87 @@ static int has_duplicate_names(json_parser *p, size_t base)
 }
 
 /* Makes room for one more name; the inline array moves to the heap on first overflow. */
-static int reserve_name_slot(json_parser *p)
-{
+static int reserve_name_slot(json_parser *p) {
     member_name *grown;
     size_t new_capacity;
 
-    if (p->name_count < p->name_capacity)
-        return APIV2_JSON_OK;
-    if (p->name_capacity > ((size_t)-1) / 2 / sizeof(member_name))
-        return APIV2_JSON_NO_MEMORY;
+    if (p->name_count < p->name_capacity) return APIV2_JSON_OK;
+    if (p->name_capacity > ((size_t)-1) / 2 / sizeof(member_name)) return APIV2_JSON_NO_MEMORY;
     new_capacity = p->name_capacity * 2;
     if (p->names == p->inline_names) {
         grown = (member_name *)malloc(new_capacity * sizeof(member_name));
-        if (grown == NULL)
-            return APIV2_JSON_NO_MEMORY;
+        if (grown == NULL) return APIV2_JSON_NO_MEMORY;
         memcpy(grown, p->inline_names, p->name_count * sizeof(member_name));
     } else {
         /* On failure the old block stays owned by p and is freed by the caller. */
         grown = (member_name *)realloc(p->names, new_capacity * sizeof(member_name));
-        if (grown == NULL)
-            return APIV2_JSON_NO_MEMORY;
+        if (grown == NULL) return APIV2_JSON_NO_MEMORY;
     }
     p->names = grown;
     p->name_capacity = new_capacity;
     return APIV2_JSON_OK;
 }
 
-static void skip_whitespace(json_parser *p)
-{
+static void skip_whitespace(json_parser *p) {
     while (p->pos < p->len) {
         unsigned char c = p->text[p->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            return;
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
         p->pos++;
     }
 }
 
 /* Parses `"name" :` and records the name for the innermost open object. */
-static int parse_member_name(json_parser *p)
-{
+static int parse_member_name(json_parser *p) {
     int rc;
 
     skip_whitespace(p);
-    if (p->pos >= p->len || p->text[p->pos] != '"')
-        return APIV2_JSON_INVALID;
+    if (p->pos >= p->len || p->text[p->pos] != '"') return APIV2_JSON_INVALID;
     rc = reserve_name_slot(p);
-    if (rc != APIV2_JSON_OK)
-        return rc;
+    if (rc != APIV2_JSON_OK) return rc;
     rc = scan_string(p, &p->names[p->name_count]);
-    if (rc != APIV2_JSON_OK)
-        return rc;
+    if (rc != APIV2_JSON_OK) return rc;
     p->name_count++;
     skip_whitespace(p);
-    if (p->pos >= p->len || p->text[p->pos] != ':')
-        return APIV2_JSON_INVALID;
+    if (p->pos >= p->len || p->text[p->pos] != ':') return APIV2_JSON_INVALID;
     p->pos++;
     return APIV2_JSON_OK;
 }
 
-static int is_digit(unsigned char c)
-{
+static int is_digit(unsigned char c) {
     return c >= '0' && c <= '9';
 }
 
 /* number = [ "-" ] ( "0" / 1-9 *DIGIT ) [ "." 1*DIGIT ] [ ( "e" / "E" ) [ "+" / "-" ] 1*DIGIT ].
    A digit right after a leading "0" is caught by the caller as a missing separator. */
-static int scan_number(json_parser *p)
-{
+static int scan_number(json_parser *p) {
     const unsigned char *s = p->text;
     size_t i = p->pos;
 
-    if (s[i] == '-')
-        i++;
-    if (i >= p->len)
-        return APIV2_JSON_INVALID;
+    if (s[i] == '-') i++;
+    if (i >= p->len) return APIV2_JSON_INVALID;
     if (s[i] == '0') {
         i++;
     } else if (s[i] >= '1' && s[i] <= '9') {
-        while (i < p->len && is_digit(s[i]))
-            i++;
+        while (i < p->len && is_digit(s[i])) i++;
     } else {
         return APIV2_JSON_INVALID;
     }
     if (i < p->len && s[i] == '.') {
         i++;
-        if (i >= p->len || !is_digit(s[i]))
-            return APIV2_JSON_INVALID;
-        while (i < p->len && is_digit(s[i]))
-            i++;
+        if (i >= p->len || !is_digit(s[i])) return APIV2_JSON_INVALID;
+        while (i < p->len && is_digit(s[i])) i++;
     }
     if (i < p->len && (s[i] == 'e' || s[i] == 'E')) {
         i++;
-        if (i < p->len && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (i >= p->len || !is_digit(s[i]))
-            return APIV2_JSON_INVALID;
-        while (i < p->len && is_digit(s[i]))
-            i++;
+        if (i < p->len && (s[i] == '+' || s[i] == '-')) i++;
+        if (i >= p->len || !is_digit(s[i])) return APIV2_JSON_INVALID;
+        while (i < p->len && is_digit(s[i])) i++;
     }
     p->pos = i;
     return APIV2_JSON_OK;
 }
 
-static int scan_literal(json_parser *p, const char *word, size_t word_len)
-{
+static int scan_literal(json_parser *p, const char *word, size_t word_len) {
     if (p->len - p->pos < word_len || memcmp(p->text + p->pos, word, word_len) != 0)
         return APIV2_JSON_INVALID;
     p->pos += word_len;
@@ -476,34 +426,27 @@ static int scan_literal(json_parser *p, const char *word, size_t word_len)
 }
 
 /* Any value that is not an array or object, starting at p->pos (< p->len). */
-static int parse_scalar(json_parser *p)
-{
+static int parse_scalar(json_parser *p) {
     unsigned char c = p->text[p->pos];
 
-    if (c == '"')
-        return scan_string(p, NULL);
-    if (c == '-' || is_digit(c))
-        return scan_number(p);
-    if (c == 't')
-        return scan_literal(p, "true", 4);
-    if (c == 'f')
-        return scan_literal(p, "false", 5);
-    if (c == 'n')
-        return scan_literal(p, "null", 4);
+    if (c == '"') return scan_string(p, NULL);
+    if (c == '-' || is_digit(c)) return scan_number(p);
+    if (c == 't') return scan_literal(p, "true", 4);
+    if (c == 'f') return scan_literal(p, "false", 5);
+    if (c == 'n') return scan_literal(p, "null", 4);
     return APIV2_JSON_INVALID;
 }
 
 /* The slot of want that the member name just parsed names, or -1. */
-static long wanted_slot(const json_parser *p)
-{
+static long wanted_slot(const json_parser *p) {
     const member_name *name = &p->names[p->name_count - 1];
     size_t i;
 
     for (i = 0; i < p->want_count; i++) {
         const apiv2_json_want *w = &p->want[i];
         if (!name->has_escape) {
-            if (name->length == w->name_len
-                && memcmp(p->text + name->start, w->name, w->name_len) == 0)
+            if (name->length == w->name_len &&
+                memcmp(p->text + name->start, w->name, w->name_len) == 0)
                 return (long)i;
         } else {
             name_cursor c;
@@ -511,12 +454,10 @@ static long wanted_slot(const json_parser *p)
             int x;
             cursor_init(&c, p->text, name);
             while ((x = cursor_next(&c)) >= 0) {
-                if (k >= w->name_len || (unsigned char)w->name[k] != (unsigned char)x)
-                    break;
+                if (k >= w->name_len || (unsigned char)w->name[k] != (unsigned char)x) break;
                 k++;
             }
-            if (x < 0 && k == w->name_len)
-                return (long)i;
+            if (x < 0 && k == w->name_len) return (long)i;
         }
     }
     return -1;
@@ -524,20 +465,18 @@ static long wanted_slot(const json_parser *p)
 
 /* The grammar as a loop: read a value (opening brackets push a frame and go round again),
    then pop through any closing brackets until a comma asks for the next value. */
-static int parse_document(json_parser *p)
-{
+static int parse_document(json_parser *p) {
     unsigned char frame_is_object[APIV2_JSON_MAX_DEPTH];
     size_t frame_name_base[APIV2_JSON_MAX_DEPTH];
     size_t depth = 0;
-    long slot = -1;                         /* the wanted member whose value is being read */
+    long slot = -1; /* the wanted member whose value is being read */
     int rc;
 
     for (;;) {
         unsigned char c;
 
         skip_whitespace(p);
-        if (p->pos >= p->len)
-            return APIV2_JSON_INVALID;
+        if (p->pos >= p->len) return APIV2_JSON_INVALID;
         c = p->text[p->pos];
         if (slot >= 0 && depth == 1) {
             p->found[slot].start = p->pos;
@@ -546,8 +485,7 @@ static int parse_document(json_parser *p)
         if (c == '{' || c == '[') {
             unsigned char closer = (unsigned char)(c == '{' ? '}' : ']');
 
-            if (depth == APIV2_JSON_MAX_DEPTH)
-                return APIV2_JSON_TOO_DEEP;
+            if (depth == APIV2_JSON_MAX_DEPTH) return APIV2_JSON_TOO_DEEP;
             frame_is_object[depth] = (unsigned char)(c == '{');
             frame_name_base[depth] = p->name_count;
             depth++;
@@ -555,21 +493,18 @@ static int parse_document(json_parser *p)
             skip_whitespace(p);
             if (p->pos < p->len && p->text[p->pos] == closer) {
                 p->pos++;
-                depth--;                    /* empty container: a complete value */
+                depth--; /* empty container: a complete value */
             } else if (c == '{') {
                 rc = parse_member_name(p);
-                if (rc != APIV2_JSON_OK)
-                    return rc;
-                if (depth == 1 && p->want != NULL)
-                    slot = wanted_slot(p);
-                continue;                   /* now read the member's value */
+                if (rc != APIV2_JSON_OK) return rc;
+                if (depth == 1 && p->want != NULL) slot = wanted_slot(p);
+                continue; /* now read the member's value */
             } else {
-                continue;                   /* now read the first element */
+                continue; /* now read the first element */
             }
         } else {
             rc = parse_scalar(p);
-            if (rc != APIV2_JSON_OK)
-                return rc;
+            if (rc != APIV2_JSON_OK) return rc;
         }
 
         /* A value just ended. */
@@ -581,25 +516,20 @@ static int parse_document(json_parser *p)
                 slot = -1;
             }
             skip_whitespace(p);
-            if (depth == 0)
-                return p->pos == p->len ? APIV2_JSON_OK : APIV2_JSON_INVALID;
-            if (p->pos >= p->len)
-                return APIV2_JSON_INVALID;
+            if (depth == 0) return p->pos == p->len ? APIV2_JSON_OK : APIV2_JSON_INVALID;
+            if (p->pos >= p->len) return APIV2_JSON_INVALID;
             c = p->text[p->pos];
             in_object = frame_is_object[depth - 1];
             if (c == ',') {
                 p->pos++;
                 if (in_object) {
                     rc = parse_member_name(p);
-                    if (rc != APIV2_JSON_OK)
-                        return rc;
-                    if (depth == 1 && p->want != NULL)
-                        slot = wanted_slot(p);
+                    if (rc != APIV2_JSON_OK) return rc;
+                    if (depth == 1 && p->want != NULL) slot = wanted_slot(p);
                 }
-                break;                      /* read the next value */
+                break; /* read the next value */
             }
-            if (c != (in_object ? '}' : ']'))
-                return APIV2_JSON_INVALID;
+            if (c != (in_object ? '}' : ']')) return APIV2_JSON_INVALID;
             p->pos++;
             if (in_object && has_duplicate_names(p, frame_name_base[depth - 1]))
                 return APIV2_JSON_DUPLICATE;
@@ -608,25 +538,28 @@ static int parse_document(json_parser *p)
     }
 }
 
-static const char *reason_for(int code)
-{
+static const char *reason_for(int code) {
     switch (code) {
-    case APIV2_JSON_OK:        return "ok";
-    case APIV2_JSON_BAD_UTF8:  return "invalid utf8";
-    case APIV2_JSON_DUPLICATE: return "duplicate member";
-    case APIV2_JSON_TOO_DEEP:  return "too deep";
-    case APIV2_JSON_NO_MEMORY: return "out of memory";
-    default:                   return "invalid json";
+    case APIV2_JSON_OK:
+        return "ok";
+    case APIV2_JSON_BAD_UTF8:
+        return "invalid utf8";
+    case APIV2_JSON_DUPLICATE:
+        return "duplicate member";
+    case APIV2_JSON_TOO_DEEP:
+        return "too deep";
+    case APIV2_JSON_NO_MEMORY:
+        return "out of memory";
+    default:
+        return "invalid json";
     }
 }
 
-int apiv2_json_check(const char *buf, size_t len, const char **reason)
-{
+int apiv2_json_check(const char *buf, size_t len, const char **reason) {
     return apiv2_json_check_members(buf, len, reason, NULL, 0, NULL);
 }
 
-size_t apiv2_json_unescape(const char *s, size_t n, unsigned char *out)
-{
+size_t apiv2_json_unescape(const char *s, size_t n, unsigned char *out) {
     const unsigned char *cur = (const unsigned char *)s, *end = cur + n;
     size_t o = 0;
 
@@ -637,7 +570,7 @@ size_t apiv2_json_unescape(const char *s, size_t n, unsigned char *out)
             out[o++] = *cur++;
             continue;
         }
-        o += (size_t)encode_utf8(cp, out + o);   /* never longer than its escape */
+        o += (size_t)encode_utf8(cp, out + o); /* never longer than its escape */
         cur += consumed;
     }
     return o;
@@ -645,8 +578,7 @@ size_t apiv2_json_unescape(const char *s, size_t n, unsigned char *out)
 
 int apiv2_json_check_members(const char *buf, size_t len, const char **reason,
                              const apiv2_json_want *want, size_t want_count,
-                             apiv2_json_span *found)
-{
+                             apiv2_json_span *found) {
     int code;
     size_t i;
 
@@ -671,10 +603,8 @@ int apiv2_json_check_members(const char *buf, size_t len, const char **reason,
         parser.want_count = want_count;
         parser.found = found;
         code = parse_document(&parser);
-        if (parser.names != parser.inline_names)
-            free(parser.names);
+        if (parser.names != parser.inline_names) free(parser.names);
     }
-    if (reason != NULL)
-        *reason = reason_for(code);
+    if (reason != NULL) *reason = reason_for(code);
     return code;
 }

@@ -8,15 +8,15 @@
 #include "hidden.h"
 
 /* Result codes of apiv2_json_check; the reason strings are given next to each. */
-#define APIV2_JSON_OK           0
-#define APIV2_JSON_BAD_UTF8     1   /* "invalid utf8" */
-#define APIV2_JSON_INVALID      2   /* "invalid json" */
-#define APIV2_JSON_DUPLICATE    3   /* "duplicate member" */
-#define APIV2_JSON_TOO_DEEP     4   /* "too deep" */
-#define APIV2_JSON_NO_MEMORY    5   /* "out of memory" */
+#define APIV2_JSON_OK 0
+#define APIV2_JSON_BAD_UTF8 1  /* "invalid utf8" */
+#define APIV2_JSON_INVALID 2   /* "invalid json" */
+#define APIV2_JSON_DUPLICATE 3 /* "duplicate member" */
+#define APIV2_JSON_TOO_DEEP 4  /* "too deep" */
+#define APIV2_JSON_NO_MEMORY 5 /* "out of memory" */
 
 /* Deepest allowed nesting of arrays and objects; one more opening bracket is "too deep". */
-#define APIV2_JSON_MAX_DEPTH    64
+#define APIV2_JSON_MAX_DEPTH 64
 
 /* Returns 0 when buf[0..len) is one strict RFC 8259 JSON text, else a nonzero code above;
    *reason (when reason is not NULL) gets a static string naming the defect, or "ok".
@@ -32,9 +32,9 @@ typedef struct {
 } apiv2_json_want;
 
 typedef struct {
-    size_t start;          /* offset of the value's first byte */
-    size_t end;            /* offset just past its last byte */
-    unsigned char kind;    /* the value's first byte ('"', '{', '[', '-', a digit, 't', 'f',
+    size_t start;       /* offset of the value's first byte */
+    size_t end;         /* offset just past its last byte */
+    unsigned char kind; /* the value's first byte ('"', '{', '[', '-', a digit, 't', 'f',
                               'n'), or 0 when the member is absent */
 } apiv2_json_span;
 

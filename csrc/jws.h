@@ -16,7 +16,7 @@ typedef struct {
     unsigned char payload[APIV2_JWS_SEGMENT_MAX];
     unsigned char signature[APIV2_JWS_SEGMENT_MAX];
     size_t header_len, payload_len, signature_len;
-    size_t signing_input_len;   /* the token up to (not including) its second dot */
+    size_t signing_input_len; /* the token up to (not including) its second dot */
 } apiv2_jws;
 
 /* NULL when jwt[0..n) passes the rules (out is filled), else a static reason:

@@ -1,5 +1,5 @@
 #if defined(__linux__) && !defined(_GNU_SOURCE)
-#  define _GNU_SOURCE 1       /* MADV_WIPEONFORK */
+#    define _GNU_SOURCE 1 /* MADV_WIPEONFORK */
 #endif
 
 #include <string.h>
@@ -9,10 +9,10 @@
 #include "randpool.h"
 
 #if defined(__unix__) || defined(__APPLE__)
-#  define POOL_POSIX 1
-#  include <sys/mman.h>
-#  include <sys/types.h>
-#  include <unistd.h>
+#    define POOL_POSIX 1
+#    include <sys/mman.h>
+#    include <sys/types.h>
+#    include <unistd.h>
 #endif
 
 /* About 250 ids per RAND_bytes call: RAND_bytes costs a system call on OpenSSL 3.0. */
@@ -20,22 +20,22 @@
 
 /* Lives in its own mapping where the kernel can zero it in a forked child. */
 struct pool_page {
-    size_t avail;                 /* fresh bytes at the start of `bytes` */
-    unsigned long owner_pid;      /* process that filled it (checked when not wiped on fork) */
+    size_t avail;            /* fresh bytes at the start of `bytes` */
+    unsigned long owner_pid; /* process that filled it (checked when not wiped on fork) */
     unsigned char bytes[POOL_BYTES];
 };
 
 struct apiv2_randpool {
     struct pool_page *page;
-    int mapped;                   /* page came from mmap */
-    int wiped_on_fork;            /* the kernel zeroes the page in children: no pid check */
+    int mapped;        /* page came from mmap */
+    int wiped_on_fork; /* the kernel zeroes the page in children: no pid check */
 };
 
 static unsigned long current_pid(void) {
 #ifdef POOL_POSIX
     return (unsigned long)getpid();
 #else
-    return 0;                     /* no fork() on this platform */
+    return 0; /* no fork() on this platform */
 #endif
 }
 
@@ -49,9 +49,9 @@ apiv2_randpool *apiv2_randpool_new(void) {
         if (m != MAP_FAILED) {
             p->page = (struct pool_page *)m;
             p->mapped = 1;
-#  if defined(MADV_WIPEONFORK) && !defined(APIV2_RANDPOOL_NO_WIPEONFORK)
+#    if defined(MADV_WIPEONFORK) && !defined(APIV2_RANDPOOL_NO_WIPEONFORK)
             p->wiped_on_fork = madvise(m, sizeof(struct pool_page), MADV_WIPEONFORK) == 0;
-#  endif
+#    endif
         }
     }
 #endif
@@ -62,7 +62,7 @@ apiv2_randpool *apiv2_randpool_new(void) {
             return NULL;
         }
     }
-    return p;   /* an empty page (avail 0) fills on first use */
+    return p; /* an empty page (avail 0) fills on first use */
 }
 
 static int pool_refill(struct pool_page *page) {
@@ -82,7 +82,7 @@ int apiv2_randpool_take(apiv2_randpool *p, unsigned char *out, size_t n) {
     if (page->avail < n && !pool_refill(page)) return 0;
     page->avail -= n;
     memcpy(out, page->bytes + page->avail, n);
-    OPENSSL_cleanse(page->bytes + page->avail, n);   /* handed-out bytes leave no copy */
+    OPENSSL_cleanse(page->bytes + page->avail, n); /* handed-out bytes leave no copy */
     return 1;
 }
 

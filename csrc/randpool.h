@@ -10,7 +10,7 @@
 
 typedef struct apiv2_randpool apiv2_randpool;
 
-APIV2_HIDDEN apiv2_randpool *apiv2_randpool_new(void);   /* NULL when out of memory */
+APIV2_HIDDEN apiv2_randpool *apiv2_randpool_new(void); /* NULL when out of memory */
 /* Copies n (1..APIV2_RANDPOOL_MAX_TAKE) fresh bytes to out; 1 on success, 0 when RAND_bytes fails. */
 APIV2_HIDDEN int apiv2_randpool_take(apiv2_randpool *p, unsigned char *out, size_t n);
 APIV2_HIDDEN void apiv2_randpool_free(apiv2_randpool *p);

@@ -8,14 +8,14 @@
 static const apiv2_json_want HEADER_WANT[APIV2_H_COUNT] = {
     { "alg", 3 }, { "crit", 4 }, { "enc", 3 }, { "b64", 3 }
 };
-static const apiv2_json_want CLAIM_WANT[APIV2_C_COUNT] = {
-    { "exp", 3 }, { "nbf", 3 }, { "iat", 3 }, { "aud", 3 }, { "jti", 3 }, { "scopes", 6 },
-    { "scope", 5 }
-};
+static const apiv2_json_want CLAIM_WANT[APIV2_C_COUNT] = { { "exp", 3 },  { "nbf", 3 },
+                                                           { "iat", 3 },  { "aud", 3 },
+                                                           { "jti", 3 },  { "scopes", 6 },
+                                                           { "scope", 5 } };
 
 static int token_char(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-        || c == '-' || c == '_' || c == '.';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.';
 }
 
 static int is_space(unsigned char c) {
@@ -24,14 +24,15 @@ static int is_space(unsigned char c) {
 
 /* Decodes and checks one JSON segment, recording the wanted members; NULL or a reason. */
 static const char *json_segment(const char *seg, size_t n, unsigned char *out, size_t *outlen,
-                                const apiv2_json_want *want, size_t count,
-                                apiv2_json_span *found, const char *not_object) {
+                                const apiv2_json_want *want, size_t count, apiv2_json_span *found,
+                                const char *not_object) {
     const char *reason = NULL;
     size_t i;
     if (!apiv2_b64url_decode(seg, n, out, outlen)) return "invalid base64url";
     if (apiv2_json_check_members((const char *)out, *outlen, &reason, want, count, found) != 0)
         return reason ? reason : "invalid json";
-    for (i = 0; i < *outlen && is_space(out[i]); i++) {}
+    for (i = 0; i < *outlen && is_space(out[i]); i++) {
+    }
     return i < *outlen && out[i] == '{' ? NULL : not_object;
 }
 
@@ -41,7 +42,7 @@ static int string_equals(apiv2_vpass *v, const unsigned char *text, size_t start
     const unsigned char *body = text + start + 1;
     size_t len = end - start - 2, got;
     if (memchr(body, '\\', len) == NULL) return len == n && memcmp(body, s, n) == 0;
-    if (len < n) return 0;   /* an escape never decodes longer than itself */
+    if (len < n) return 0; /* an escape never decodes longer than itself */
     got = apiv2_json_unescape((const char *)body, len, v->scratch);
     return got == n && memcmp(v->scratch, s, n) == 0;
 }
@@ -50,8 +51,8 @@ static const char *header_rules(apiv2_vpass *v) {
     const apiv2_json_span *h = v->header;
     const unsigned char *text = v->jws.header;
     if (h[APIV2_H_ALG].kind == 0) return "alg missing";
-    if (h[APIV2_H_ALG].kind != '"'
-        || !string_equals(v, text, h[APIV2_H_ALG].start, h[APIV2_H_ALG].end, "HS256", 5))
+    if (h[APIV2_H_ALG].kind != '"' ||
+        !string_equals(v, text, h[APIV2_H_ALG].start, h[APIV2_H_ALG].end, "HS256", 5))
         return "alg not allowed";
     if (h[APIV2_H_CRIT].kind != 0) return "unsupported crit";
     if (h[APIV2_H_ENC].kind != 0) return "unsupported enc";
@@ -101,7 +102,7 @@ double apiv2_vpass_number(const unsigned char *text, size_t n, int *is_integer) 
         }
         digits++;
     }
-    if (integral && digits <= 15) {   /* exact in a double: no strtod needed */
+    if (integral && digits <= 15) { /* exact in a double: no strtod needed */
         for (i = negative; i < n; i++) value = value * 10 + (text[i] - '0');
         *is_integer = 1;
         return negative ? -value : value;
@@ -118,7 +119,8 @@ double apiv2_vpass_number(const unsigned char *text, size_t n, int *is_integer) 
     copy[n] = '\0';
     point = localeconv()->decimal_point;
     if (point != NULL && point[0] != '\0' && point[0] != '.' && point[1] == '\0') {
-        for (i = 0; i < n; i++) if (copy[i] == '.') copy[i] = point[0];
+        for (i = 0; i < n; i++)
+            if (copy[i] == '.') copy[i] = point[0];
     }
     value = strtod(copy, &end);
     if (copy != buf) free(copy);
@@ -127,7 +129,7 @@ double apiv2_vpass_number(const unsigned char *text, size_t n, int *is_integer) 
 }
 
 static size_t skip_string(const unsigned char *text, size_t pos) {
-    pos++;   /* the opening quote */
+    pos++; /* the opening quote */
     for (;;) {
         if (text[pos] == '\\') pos += 2;
         else if (text[pos] == '"') return pos + 1;
@@ -148,10 +150,10 @@ size_t apiv2_vpass_skip(const unsigned char *text, size_t pos) {
             depth--;
             pos++;
         } else if (depth > 0) {
-            pos++;   /* separators, whitespace, scalars inside a container */
+            pos++; /* separators, whitespace, scalars inside a container */
         } else {
             while (c != ',' && c != '}' && c != ']' && !is_space(c) && c != ':') c = text[++pos];
-            return pos;   /* a scalar at the top: numbers and literals end at a delimiter */
+            return pos; /* a scalar at the top: numbers and literals end at a delimiter */
         }
     } while (depth > 0);
     return pos;
@@ -176,7 +178,7 @@ static int each_element(apiv2_vpass *v, const unsigned char *text, size_t pos, e
         if (fn(v, text, pos, end, arg, arg_len)) return 1;
         pos = skip_space(text, end);
         if (text[pos] == ']') return 0;
-        pos = skip_space(text, pos + 1);   /* the comma */
+        pos = skip_space(text, pos + 1); /* the comma */
     }
 }
 
@@ -186,14 +188,14 @@ static int string_element(apiv2_vpass *v, const unsigned char *text, size_t star
 }
 
 /* The value of member name in the checked object at text[pos] ('{'): its offset, or 0. */
-static size_t member_value(apiv2_vpass *v, const unsigned char *text, size_t pos,
-                           const char *name, size_t len) {
+static size_t member_value(apiv2_vpass *v, const unsigned char *text, size_t pos, const char *name,
+                           size_t len) {
     pos = skip_space(text, pos + 1);
     if (text[pos] == '}') return 0;
     for (;;) {
         size_t name_end = skip_string(text, pos), value = skip_space(text, name_end);
         int match = string_equals(v, text, pos, name_end, name, len);
-        value = skip_space(text, value + 1);   /* the colon */
+        value = skip_space(text, value + 1); /* the colon */
         if (match) return value;
         pos = skip_space(text, apiv2_vpass_skip(text, value));
         if (text[pos] == '}') return 0;
@@ -218,8 +220,8 @@ int apiv2_vpass_granted(apiv2_vpass *v, const char *scope, size_t len) {
         size_t entity = member_value(v, text, scopes->start, colon + 1, len - action_len - 1);
         if (entity != 0 && text[entity] == '{') {
             size_t actions = member_value(v, text, entity, "actions", 7);
-            if (actions != 0 && text[actions] == '['
-                && each_element(v, text, actions, string_element, scope, action_len))
+            if (actions != 0 && text[actions] == '[' &&
+                each_element(v, text, actions, string_element, scope, action_len))
                 return 1;
         }
     }

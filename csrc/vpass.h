@@ -14,14 +14,22 @@
 /* Recorded header members. */
 enum { APIV2_H_ALG, APIV2_H_CRIT, APIV2_H_ENC, APIV2_H_B64, APIV2_H_COUNT };
 /* Recorded claims. */
-enum { APIV2_C_EXP, APIV2_C_NBF, APIV2_C_IAT, APIV2_C_AUD, APIV2_C_JTI, APIV2_C_SCOPES,
-       APIV2_C_SCOPE, APIV2_C_COUNT };
+enum {
+    APIV2_C_EXP,
+    APIV2_C_NBF,
+    APIV2_C_IAT,
+    APIV2_C_AUD,
+    APIV2_C_JTI,
+    APIV2_C_SCOPES,
+    APIV2_C_SCOPE,
+    APIV2_C_COUNT
+};
 
 typedef struct {
-    apiv2_jws jws;                       /* decoded segments, signing input length */
+    apiv2_jws jws; /* decoded segments, signing input length */
     apiv2_json_span header[APIV2_H_COUNT];
     apiv2_json_span claim[APIV2_C_COUNT];
-    unsigned char scratch[APIV2_JWS_SEGMENT_MAX];   /* decoded strings */
+    unsigned char scratch[APIV2_JWS_SEGMENT_MAX]; /* decoded strings */
 } apiv2_vpass;
 
 /* NULL when the token passes every rule before the MAC, else the reason, in the order of

@@ -8,19 +8,20 @@
 
 #include "json_check.h"
 
-#define OK    APIV2_JSON_OK
-#define UTF8  APIV2_JSON_BAD_UTF8
-#define BAD   APIV2_JSON_INVALID
-#define DUP   APIV2_JSON_DUPLICATE
-#define DEEP  APIV2_JSON_TOO_DEEP
+#define OK APIV2_JSON_OK
+#define UTF8 APIV2_JSON_BAD_UTF8
+#define BAD APIV2_JSON_INVALID
+#define DUP APIV2_JSON_DUPLICATE
+#define DEEP APIV2_JSON_TOO_DEEP
 
 typedef struct {
     const char *text;
-    size_t len;          /* sizeof - 1, so embedded NULs count */
+    size_t len; /* sizeof - 1, so embedded NULs count */
     int expect;
 } check_case;
 
-#define CASE(literal, expect) { literal, sizeof(literal) - 1, expect }
+#define CASE(literal, expect) \
+    { literal, sizeof(literal) - 1, expect }
 
 static const check_case check_cases[] = {
     /* Accepted: every value type, whitespace, numbers, strings, escapes. */
@@ -163,7 +164,9 @@ static const check_case check_cases[] = {
     /* Rule 2: strings. */
     CASE("\"abc", BAD),
     CASE("\"abc\\\"", BAD),
-    CASE("\"a\x01" "b\"", BAD),
+    CASE("\"a\x01"
+         "b\"",
+         BAD),
     CASE("\"a\tb\"", BAD),
     CASE("\"a\nb\"", BAD),
     CASE("\"\x1f\"", BAD),
@@ -211,11 +214,10 @@ static const check_case check_cases[] = {
 };
 
 /* Runs one input from an exact-size heap copy; checks code and reason agree. */
-static int run_check(const char *text, size_t len, int expect, const char *label)
-{
-    static const char *const expected_reasons[] = {
-        "ok", "invalid utf8", "invalid json", "duplicate member", "too deep", "out of memory"
-    };
+static int run_check(const char *text, size_t len, int expect, const char *label) {
+    static const char *const expected_reasons[] = { "ok",           "invalid utf8",
+                                                    "invalid json", "duplicate member",
+                                                    "too deep",     "out of memory" };
     char *copy = (char *)malloc(len ? len : 1);
     const char *reason = NULL;
     int got;
@@ -224,12 +226,11 @@ static int run_check(const char *text, size_t len, int expect, const char *label
         fprintf(stderr, "malloc failed\n");
         exit(2);
     }
-    if (len)
-        memcpy(copy, text, len);
+    if (len) memcpy(copy, text, len);
     got = apiv2_json_check(copy, len, &reason);
     free(copy);
-    if (got != expect || reason == NULL || got < 0 || got > 5
-        || strcmp(reason, expected_reasons[got]) != 0) {
+    if (got != expect || reason == NULL || got < 0 || got > 5 ||
+        strcmp(reason, expected_reasons[got]) != 0) {
         printf("FAIL %s: expected %d, got %d (%s)\n", label, expect, got,
                reason ? reason : "(null)");
         return 0;
@@ -244,13 +245,11 @@ typedef struct {
     size_t cap;
 } text_buffer;
 
-static void tb_append(text_buffer *tb, const char *s, size_t n)
-{
+static void tb_append(text_buffer *tb, const char *s, size_t n) {
     if (tb->len + n > tb->cap) {
         size_t cap = tb->cap ? tb->cap : 256;
         char *grown;
-        while (cap < tb->len + n)
-            cap *= 2;
+        while (cap < tb->len + n) cap *= 2;
         grown = (char *)realloc(tb->data, cap);
         if (grown == NULL) {
             fprintf(stderr, "realloc failed\n");
@@ -263,26 +262,21 @@ static void tb_append(text_buffer *tb, const char *s, size_t n)
     tb->len += n;
 }
 
-static void tb_puts(text_buffer *tb, const char *s)
-{
+static void tb_puts(text_buffer *tb, const char *s) {
     tb_append(tb, s, strlen(s));
 }
 
 /* depth nested arrays, or objects {"k":...}, around a 1. */
-static void build_nested(text_buffer *tb, int depth, int objects)
-{
+static void build_nested(text_buffer *tb, int depth, int objects) {
     int i;
     tb->len = 0;
-    for (i = 0; i < depth; i++)
-        tb_puts(tb, objects ? "{\"k\":" : "[");
+    for (i = 0; i < depth; i++) tb_puts(tb, objects ? "{\"k\":" : "[");
     tb_puts(tb, "1");
-    for (i = 0; i < depth; i++)
-        tb_puts(tb, objects ? "}" : "]");
+    for (i = 0; i < depth; i++) tb_puts(tb, objects ? "}" : "]");
 }
 
 /* An object with count names "k0".."k<count-1>"; extra (may be empty) is appended raw. */
-static void build_wide_object(text_buffer *tb, int count, const char *extra)
-{
+static void build_wide_object(text_buffer *tb, int count, const char *extra) {
     char member[64];
     int i;
     tb->len = 0;
@@ -301,7 +295,8 @@ typedef struct {
     int expect;
 } utf8_case;
 
-#define UTF8_CASE(literal, expect) { literal, sizeof(literal) - 1, expect }
+#define UTF8_CASE(literal, expect) \
+    { literal, sizeof(literal) - 1, expect }
 
 static const utf8_case utf8_cases[] = {
     UTF8_CASE("", 1),
@@ -331,14 +326,17 @@ static const utf8_case utf8_cases[] = {
     UTF8_CASE("\xff", 0),
 };
 
-int main(void)
-{
+int main(void) {
     text_buffer tb = { NULL, 0, 0 };
     int passed = 0, failed = 0;
     size_t i;
     char label[64];
 
-#define TALLY(ok) do { if (ok) passed++; else failed++; } while (0)
+#define TALLY(ok) \
+    do { \
+        if (ok) passed++; \
+        else failed++; \
+    } while (0)
 
     for (i = 0; i < sizeof(check_cases) / sizeof(check_cases[0]); i++) {
         sprintf(label, "check case #%u", (unsigned)i);
@@ -348,14 +346,13 @@ int main(void)
     for (i = 0; i < sizeof(utf8_cases) / sizeof(utf8_cases[0]); i++) {
         char *copy = (char *)malloc(utf8_cases[i].len ? utf8_cases[i].len : 1);
         int got;
-        if (copy == NULL)
-            return 2;
+        if (copy == NULL) return 2;
         memcpy(copy, utf8_cases[i].text, utf8_cases[i].len);
         got = apiv2_utf8_valid(copy, utf8_cases[i].len);
         free(copy);
         if (got != utf8_cases[i].expect)
-            printf("FAIL utf8 case #%u: expected %d, got %d\n", (unsigned)i,
-                   utf8_cases[i].expect, got);
+            printf("FAIL utf8 case #%u: expected %d, got %d\n", (unsigned)i, utf8_cases[i].expect,
+                   got);
         TALLY(got == utf8_cases[i].expect);
     }
 
@@ -371,28 +368,22 @@ int main(void)
     build_nested(&tb, 100000, 0);
     TALLY(run_check(tb.data, tb.len, DEEP, "100000 nested arrays"));
     tb.len = 0;
-    for (i = 0; i < 32; i++)
-        tb_puts(&tb, "[{\"a\":");
+    for (i = 0; i < 32; i++) tb_puts(&tb, "[{\"a\":");
     tb_puts(&tb, "0");
-    for (i = 0; i < 32; i++)
-        tb_puts(&tb, "}]");
+    for (i = 0; i < 32; i++) tb_puts(&tb, "}]");
     TALLY(run_check(tb.data, tb.len, OK, "64 mixed levels"));
     tb.len = 0;
     tb_puts(&tb, "[");
-    for (i = 0; i < 32; i++)
-        tb_puts(&tb, "[{\"a\":");
+    for (i = 0; i < 32; i++) tb_puts(&tb, "[{\"a\":");
     tb_puts(&tb, "0");
-    for (i = 0; i < 32; i++)
-        tb_puts(&tb, "}]");
+    for (i = 0; i < 32; i++) tb_puts(&tb, "}]");
     tb_puts(&tb, "]");
     TALLY(run_check(tb.data, tb.len, DEEP, "65 mixed levels"));
     /* Depth counts open brackets only: many siblings at depth 64 stay fine. */
     tb.len = 0;
-    for (i = 0; i < 63; i++)
-        tb_puts(&tb, "[");
+    for (i = 0; i < 63; i++) tb_puts(&tb, "[");
     tb_puts(&tb, "[1],[2],[3]");
-    for (i = 0; i < 63; i++)
-        tb_puts(&tb, "]");
+    for (i = 0; i < 63; i++) tb_puts(&tb, "]");
     TALLY(run_check(tb.data, tb.len, OK, "siblings at depth 64"));
 
     /* Rule 4 on wide objects (the sorted path, beyond the pairwise limit). */
@@ -413,8 +404,10 @@ int main(void)
     tb_puts(&tb, "{");
     for (i = 0; i < 40; i++) {
         char member[128];
-        sprintf(member, "%s\"o%u\":{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,"
-                "\"h\":8,\"i\":9,\"j\":10}", i ? "," : "", (unsigned)i);
+        sprintf(member,
+                "%s\"o%u\":{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,"
+                "\"h\":8,\"i\":9,\"j\":10}",
+                i ? "," : "", (unsigned)i);
         tb_puts(&tb, member);
     }
     tb_puts(&tb, "}");
@@ -431,7 +424,7 @@ int main(void)
     TALLY(run_check("1e5", 2, BAD, "1e5 cut to 2"));
     TALLY(run_check("\"\xc3\xa9\"", 2, UTF8, "utf8 cut inside a character"));
     TALLY(run_check(NULL, 0, BAD, "NULL, 0"));
-    TALLY(apiv2_json_check("{}", 2, NULL) == OK);   /* reason is optional */
+    TALLY(apiv2_json_check("{}", 2, NULL) == OK); /* reason is optional */
 
     /* Every prefix of every case: no crash and no read past the end under ASan/valgrind. */
     for (i = 0; i < sizeof(check_cases) / sizeof(check_cases[0]); i++) {
@@ -439,8 +432,7 @@ int main(void)
         for (cut = 0; cut < check_cases[i].len; cut++) {
             char *copy = (char *)malloc(cut ? cut : 1);
             const char *reason = NULL;
-            if (copy == NULL)
-                return 2;
+            if (copy == NULL) return 2;
             memcpy(copy, check_cases[i].text, cut);
             (void)apiv2_json_check(copy, cut, &reason);
             free(copy);

@@ -10,7 +10,7 @@
 
 #include "randpool.h"
 
-#define IDS 600          /* per process: more than one pool refill */
+#define IDS 600 /* per process: more than one pool refill */
 #define PROCS 3
 #define ID_LEN 16
 
@@ -33,12 +33,15 @@ int main(void) {
     int pipes[PROCS - 1][2], i, failed = 0, passed = 0, status;
     pid_t pids[PROCS - 1];
 
-    if (pool == NULL || !draw(pool, first, 1)) { puts("cannot fill the pool"); return 1; }
+    if (pool == NULL || !draw(pool, first, 1)) {
+        puts("cannot fill the pool");
+        return 1;
+    }
     for (i = 0; i < PROCS - 1; i++) {
         if (pipe(pipes[i]) != 0) return 1;
         pids[i] = fork();
         if (pids[i] < 0) return 1;
-        if (pids[i] == 0) {   /* child: draw and send */
+        if (pids[i] == 0) { /* child: draw and send */
             if (!draw(pool, ids, IDS)) _exit(2);
             if (write(pipes[i][1], ids, sizeof ids[0] * IDS) != (ssize_t)(sizeof ids[0] * IDS))
                 _exit(3);
@@ -50,8 +53,8 @@ int main(void) {
     for (i = 0; i < PROCS - 1; i++) {
         size_t want = sizeof ids[0] * IDS, got = 0;
         ssize_t r;
-        while (got < want && (r = read(pipes[i][0], (unsigned char *)ids[(i + 1) * IDS] + got,
-                                       want - got)) > 0)
+        while (got < want &&
+               (r = read(pipes[i][0], (unsigned char *)ids[(i + 1) * IDS] + got, want - got)) > 0)
             got += (size_t)r;
         waitpid(pids[i], &status, 0);
         if (got != want || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -17,8 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_MAX_INPUT 4096
 
 static int url_char(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-        || c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_';
 }
 
 /* OpenSSL's decoding of URL-alphabet text of length % 4 != 1; returns the byte count. */
@@ -30,8 +30,8 @@ static size_t openssl_decode(const char *text, size_t n, unsigned char *out) {
         std[i] = (unsigned char)(text[i] == '-' ? '+' : text[i] == '_' ? '/' : text[i]);
     for (; i < padded; i++) std[i] = '=';
     len = EVP_DecodeBlock(out, std, (int)padded);
-    if (len < 0) abort();               /* valid characters: OpenSSL must decode them */
-    return (size_t)len - pad;           /* EVP_DecodeBlock counts the padding as zero bytes */
+    if (len < 0) abort();     /* valid characters: OpenSSL must decode them */
+    return (size_t)len - pad; /* EVP_DecodeBlock counts the padding as zero bytes */
 }
 
 static void check_encode(const uint8_t *data, size_t size) {
@@ -64,7 +64,7 @@ static void check_decode(const char *text, size_t n) {
     } else if (all_url && n % 4 != 1) {
         theirs_len = openssl_decode(text, n, theirs);
         apiv2_b64url_encode(theirs, theirs_len, again);
-        if (memcmp(again, text, n) == 0) abort();   /* we rejected canonical text */
+        if (memcmp(again, text, n) == 0) abort(); /* we rejected canonical text */
     }
     if (all_url) {
         int secret_ok = apiv2_b64_secret_decode(text, n, secret, &secret_len);

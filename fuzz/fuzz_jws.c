@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const unsigned char KEY[48] = "fuzzing key: 48 bytes of anything at all.......";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static apiv2_jws parsed;   /* 18 KiB: off the stack; libFuzzer runs one input at a time */
+    static apiv2_jws parsed; /* 18 KiB: off the stack; libFuzzer runs one input at a time */
     static apiv2_vpass one_pass;
     apiv2_hmac *h;
     unsigned char prepared[APIV2_MAC_LEN], oneshot[APIV2_MAC_LEN];
@@ -30,18 +30,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (one_reason == NULL || strcmp(reason, one_reason) != 0) abort();
         return 0;
     }
-    if (one_reason == NULL || strncmp(one_reason, "alg", 3) == 0
-        || strncmp(one_reason, "unsupported", 11) == 0
-        || strcmp(one_reason, "signature length") == 0) {
-        if (one_pass.jws.payload_len != parsed.payload_len
-            || memcmp(one_pass.jws.payload, parsed.payload, parsed.payload_len) != 0
-            || one_pass.jws.signing_input_len != parsed.signing_input_len)
+    if (one_reason == NULL || strncmp(one_reason, "alg", 3) == 0 ||
+        strncmp(one_reason, "unsupported", 11) == 0 ||
+        strcmp(one_reason, "signature length") == 0) {
+        if (one_pass.jws.payload_len != parsed.payload_len ||
+            memcmp(one_pass.jws.payload, parsed.payload, parsed.payload_len) != 0 ||
+            one_pass.jws.signing_input_len != parsed.signing_input_len)
             abort();
     } else {
         abort();
     }
-    if (size > APIV2_TOKEN_MAX || parsed.signing_input_len >= size
-        || data[parsed.signing_input_len] != '.')
+    if (size > APIV2_TOKEN_MAX || parsed.signing_input_len >= size ||
+        data[parsed.signing_input_len] != '.')
         abort();
     /* Differential HMAC over the signing input, with a key length taken from the input. */
     key_len = 1 + data[0] % sizeof KEY;
@@ -54,11 +54,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!apiv2_hmac_mac(h, data, 5 < parsed.signing_input_len ? 5 : 0,
                         data + (5 < parsed.signing_input_len ? 5 : 0),
                         parsed.signing_input_len - (5 < parsed.signing_input_len ? 5 : 0),
-                        prepared)) abort();
+                        prepared))
+        abort();
     if (memcmp(prepared, oneshot, sizeof prepared) != 0) abort();
-    if (parsed.signature_len == APIV2_MAC_LEN
-        && (CRYPTO_memcmp(prepared, parsed.signature, APIV2_MAC_LEN) == 0)
-               != (memcmp(oneshot, parsed.signature, APIV2_MAC_LEN) == 0))
+    if (parsed.signature_len == APIV2_MAC_LEN &&
+        (CRYPTO_memcmp(prepared, parsed.signature, APIV2_MAC_LEN) == 0) !=
+            (memcmp(oneshot, parsed.signature, APIV2_MAC_LEN) == 0))
         abort();
     apiv2_hmac_free(h);
     return 0;

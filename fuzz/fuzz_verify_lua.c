@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int luaopen_auth0_apiv2_core(lua_State *L);
 
 static const char HARNESS[] =
-    "package.path = APIV2_ROOT .. '/lua/?.lua;' .. APIV2_ROOT .. '/lua/?/init.lua;' .. package.path\n"
+    "package.path = APIV2_ROOT .. '/lua/?.lua;' .. APIV2_ROOT .. '/lua/?/init.lua;' .. "
+    "package.path\n"
     "local token = require 'auth0.apiv2.token'\n"
     "local core = require 'auth0.apiv2.core'\n"
     "local key = token.key(string.rep('k', 48), { encoding = 'raw' })\n"
@@ -26,7 +27,8 @@ static const char HARNESS[] =
     "local opts = { now = 1767225600, leeway = 30, audience = 'fuzz', scopes = { 'read:users' },\n"
     "               is_revoked = function(aud, jti) return jti == 'revoked' end }\n"
     "local reference = require 'auth0.apiv2.internal.reference_pass'\n"
-    "local verifier = token.verifier{ key = key, now = 1767225600, leeway = 30, audience = 'fuzz',\n"
+    "local verifier = token.verifier{ key = key, now = 1767225600, leeway = 30, audience = "
+    "'fuzz',\n"
     "  scopes = { 'read:users' }, is_revoked = opts.is_revoked, cache = 64 }\n"
     "-- Deep equality of results: numbers by value (1 == 1.0), NaN equal to NaN.\n"
     "local function same(a, b)\n"

@@ -10,10 +10,10 @@ extern "C" {
 #endif
 
 typedef struct {
-    const char *name;             /* module name ("auth0.apiv2.token") or script name ("host") */
-    const char *chunkname;        /* "@auth0/apiv2/token.lua": what tracebacks show */
-    const unsigned char *text;    /* the file's bytes, NUL-terminated */
-    size_t len;                   /* without the NUL */
+    const char *name;          /* module name ("auth0.apiv2.token") or script name ("host") */
+    const char *chunkname;     /* "@auth0/apiv2/token.lua": what tracebacks show */
+    const unsigned char *text; /* the file's bytes, NUL-terminated */
+    size_t len;                /* without the NUL */
 } embedded_chunk;
 
 /* Both end with an entry whose name is NULL. */

@@ -24,17 +24,17 @@ static const char SECRET[] = "VV5TxRFEE7_BaTBjVAiHYvTQPE0P454LnsMxvSM80RxLX-6OmC
 static const char API_KEY[] = "DEMOapiKEY0123456789abcdefghijkl";
 
 typedef struct {
-    long tokens;                  /* to sign */
-    char *jtis;                   /* tokens * JTI_LEN bytes: this thread's slice of the total */
+    long tokens; /* to sign */
+    char *jtis;  /* tokens * JTI_LEN bytes: this thread's slice of the total */
     long verified;
     int ok;
-    long *canary;                 /* shared by all threads in --race-canary mode, else NULL */
+    long *canary; /* shared by all threads in --race-canary mode, else NULL */
 } worker;
 
 static void *work(void *arg) {
     worker *w = (worker *)arg;
     lua_State *L;
-    if (w->canary != NULL) (*w->canary)++;   /* the planted race: unsynchronised writes */
+    if (w->canary != NULL) (*w->canary)++; /* the planted race: unsynchronised writes */
     L = embed_newstate();
     if (L == NULL) return NULL;
     lua_pushinteger(L, (lua_Integer)w->tokens);
@@ -49,8 +49,7 @@ static void *work(void *arg) {
             w->verified = (long)lua_tointeger(L, -1);
             w->ok = 1;
         } else {
-            fprintf(stderr, "threads: the script returned %lu bytes of jti\n",
-                    (unsigned long)len);
+            fprintf(stderr, "threads: the script returned %lu bytes of jti\n", (unsigned long)len);
         }
     }
     lua_close(L);
@@ -131,7 +130,8 @@ int main(int argc, char **argv) {
                 distinct++;
         }
         printf("threads: %d states x %ld tokens = %ld tokens, %ld distinct jti, %ld verified, "
-               "%.2f s\n", THREADS, tokens, total, distinct, verified, seconds_since(&start));
+               "%.2f s\n",
+               THREADS, tokens, total, distinct, verified, seconds_since(&start));
         if (distinct != total) failed = 1;
     }
     free(all);
