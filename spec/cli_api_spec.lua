@@ -4,46 +4,18 @@ local cjson = require "cjson"
 local token = require "auth0.apiv2.token"
 local h = require "spec.helpers"
 local sh, control = h.must_run, h.mock_control
+local write_temp = h.write_temp
 
-local LUA = h.lua_command()
 local PYTHON = "/usr/bin/python3"
 local MOCK = "spec/server/auth0_mock.py"
 local DOMAIN = "tenant.example.com"
 local CLIENT_ID, CLIENT_SECRET = "cliClient", "cl1-s3cret-0123456789abcdef"
-local SCOPES = "read:users,update:users,create:users,read:organizations,blacklist:tokens"
-
-local function write_temp(text)
-    local path = os.tmpname()
-    local f = assert(io.open(path, "wb"))
-    f:write(text)
-    f:close()
-    return path
-end
-
 -- Runs the command with only the AUTH0_ variables of env; returns stdout, stderr, exit code,
 -- after checking that the client secret is in neither stream.
 local function run(args, env, stdin)
-    local parts = { "env -u AUTH0_API_SECRET -u AUTH0_TOKEN -u AUTH0_DOMAIN -u AUTH0_CLIENT_ID "
-        .. "-u AUTH0_CLIENT_SECRET" }
-    local names = {}
-    for name in pairs(env or {}) do names[#names + 1] = name end
-    table.sort(names)
-    for _, name in ipairs(names) do parts[#parts + 1] = name .. "=" .. h.quote(env[name]) end
-    parts[#parts + 1] = LUA .. " bin/auth0-apiv2"
-    for _, a in ipairs(args) do parts[#parts + 1] = h.quote(a) end
-    local input, out, err = write_temp(stdin or ""), os.tmpname(), os.tmpname()
-    local p = assert(io.popen(table.concat(parts, " ") .. " <" .. h.quote(input) .. " >"
-        .. h.quote(out) .. " 2>" .. h.quote(err) .. "; echo $?", "r"))
-    local code = tonumber(p:read("*a"))
-    p:close()
-    local stdout, stderr = h.read(out), h.read(err)
-    os.remove(input)
-    os.remove(out)
-    os.remove(err)
-    assert.is_nil(stdout:find(CLIENT_SECRET, 1, true), "the secret on stdout")
-    assert.is_nil(stderr:find(CLIENT_SECRET, 1, true), "the secret on stderr")
-    return stdout, stderr, code
+    return h.run_cli(args, env, stdin, { CLIENT_SECRET })
 end
+local SCOPES = "read:users,update:users,create:users,read:organizations,blacklist:tokens"
 
 local function lines(text)
     local out = {}

@@ -9,7 +9,6 @@ local socket_http = require "socket.http"
 local ltn12 = require "ltn12"
 local h = require "spec.helpers"
 
-local LUA = h.lua_command()
 local PYTHON = "/usr/bin/python3"
 local MOCK = "spec/server/auth0_mock.py"
 local VERSION = require("auth0.apiv2")._VERSION
@@ -17,41 +16,13 @@ local VERSION = require("auth0.apiv2")._VERSION
 local RAW_SECRET = "correct horse battery staple, plain text secret!"
 local WRONG_SECRET = "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy"
 local SECRETS = { h.SECRET, RAW_SECRET, WRONG_SECRET }
+local write_temp = h.write_temp
 
-local function write_temp(text)
-    local path = os.tmpname()
-    local f = assert(io.open(path, "wb"))
-    f:write(text)
-    f:close()
-    return path
-end
-
--- Runs bin/auth0-apiv2 with args (each shell-quoted). The environment has no AUTH0_ variable
--- but those of opts.env; standard input is opts.stdin (default: empty). Returns stdout,
--- stderr and the exit code, after checking that no secret is in either stream.
+-- Runs bin/auth0-apiv2 with args; opts.env, opts.stdin (h.run_cli), checking that no secret
+-- is in either stream.
 local function run(args, opts)
     opts = opts or {}
-    local parts = { "env -u AUTH0_API_SECRET -u AUTH0_TOKEN -u AUTH0_DOMAIN" }
-    local names = {}
-    for name in pairs(opts.env or {}) do names[#names + 1] = name end
-    table.sort(names)
-    for _, name in ipairs(names) do parts[#parts + 1] = name .. "=" .. h.quote(opts.env[name]) end
-    parts[#parts + 1] = LUA .. " bin/auth0-apiv2"
-    for _, a in ipairs(args) do parts[#parts + 1] = h.quote(a) end
-    local input, out, err = write_temp(opts.stdin or ""), os.tmpname(), os.tmpname()
-    local p = assert(io.popen(table.concat(parts, " ") .. " <" .. h.quote(input) .. " >"
-        .. h.quote(out) .. " 2>" .. h.quote(err) .. "; echo $?", "r"))
-    local code = tonumber(p:read("*a"))
-    p:close()
-    local stdout, stderr = h.read(out), h.read(err)
-    os.remove(input)
-    os.remove(out)
-    os.remove(err)
-    for _, secret in ipairs(SECRETS) do
-        assert.is_nil(stdout:find(secret, 1, true), "a secret on stdout")
-        assert.is_nil(stderr:find(secret, 1, true), "a secret on stderr")
-    end
-    return stdout, stderr, code
+    return h.run_cli(args, opts.env, opts.stdin, SECRETS)
 end
 
 local WITH_SECRET = { env = { AUTH0_API_SECRET = h.SECRET } }

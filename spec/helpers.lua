@@ -152,4 +152,57 @@ function M.forge(header_json, payload_json, key_bytes, signature)
     return input .. "." .. (signature or core.b64url_encode(key:mac(input)))
 end
 
+-- The shared vectors (spec/fixtures/vectors): a case's token, its verify options, its raw key.
+function M.vector_token(case)
+    return case.token_hex and M.unhex(case.token_hex) or case.token
+end
+
+function M.vector_options(case)
+    local v = case.verify
+    return { now = v.now, leeway = v.leeway, require_exp = v.require_exp,
+             audience = type(v.audience) == "string" and v.audience or nil }
+end
+
+function M.vector_key(case)
+    return require("auth0.apiv2.token").key(M.unhex(case.key_hex), { encoding = "raw" })
+end
+
+-- Writes text to a new temporary file; returns its path.
+function M.write_temp(text)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write(text)
+    f:close()
+    return path
+end
+
+-- Runs bin/auth0-apiv2 with args (each shell-quoted) on the Lua running the specs. The
+-- environment has no AUTH0_ variable but those of env; standard input is stdin (default:
+-- empty). Returns stdout, stderr and the exit code, after checking that none of secrets is in
+-- either stream.
+function M.run_cli(args, env, stdin, secrets)
+    local parts = { "env -u AUTH0_API_SECRET -u AUTH0_TOKEN -u AUTH0_DOMAIN -u AUTH0_CLIENT_ID "
+        .. "-u AUTH0_CLIENT_SECRET" }
+    local names = {}
+    for name in pairs(env or {}) do names[#names + 1] = name end
+    table.sort(names)
+    for _, name in ipairs(names) do parts[#parts + 1] = name .. "=" .. M.quote(env[name]) end
+    parts[#parts + 1] = M.lua_command() .. " bin/auth0-apiv2"
+    for _, a in ipairs(args) do parts[#parts + 1] = M.quote(a) end
+    local input, out, err = M.write_temp(stdin or ""), os.tmpname(), os.tmpname()
+    local p = assert(io.popen(table.concat(parts, " ") .. " <" .. M.quote(input) .. " >"
+        .. M.quote(out) .. " 2>" .. M.quote(err) .. "; echo $?", "r"))
+    local code = tonumber(p:read("*a"))
+    p:close()
+    local stdout, stderr = M.read(out), M.read(err)
+    os.remove(input)
+    os.remove(out)
+    os.remove(err)
+    for _, secret in ipairs(secrets or {}) do
+        assert(not stdout:find(secret, 1, true), "a secret on stdout")
+        assert(not stderr:find(secret, 1, true), "a secret on stderr")
+    end
+    return stdout, stderr, code
+end
+
 return M

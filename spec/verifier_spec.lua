@@ -3,20 +3,6 @@
 local token = require "auth0.apiv2.token"
 local h = require "spec.helpers"
 
-local function case_token(case)
-    return case.token_hex and h.unhex(case.token_hex) or case.token
-end
-
-local function case_policy(case)
-    local v = case.verify
-    return { now = v.now, leeway = v.leeway, require_exp = v.require_exp,
-             audience = type(v.audience) == "string" and v.audience or nil }
-end
-
-local function raw_key(case)
-    return token.key(h.unhex(case.key_hex), { encoding = "raw" })
-end
-
 local function all_cases()
     local list = {}
     for _, file in ipairs({ "jwt_valid_interop.json", "jwt_valid_policy.json", "jwt_invalid.json" }) do
@@ -32,18 +18,18 @@ describe("token.verifier on every shared vector", function()
     it("gives the verdicts and reasons of token.verify, with and without the cache", function()
         local count = 0
         for _, case in ipairs(all_cases()) do
-            local jwt = case_token(case)
+            local jwt = h.vector_token(case)
             if case.reason == "key_too_short" then
                 assert.has_error(function()
-                    local p = case_policy(case)
-                    p.key = raw_key(case)
+                    local p = h.vector_options(case)
+                    p.key = h.vector_key(case)
                     token.verifier(p)
                 end)
             else
-                local key = raw_key(case)
-                local want_claims, want_reason = token.verify(jwt, key, case_policy(case))
+                local key = h.vector_key(case)
+                local want_claims, want_reason = token.verify(jwt, key, h.vector_options(case))
                 for _, size in ipairs({ 0, 4 }) do
-                    local p = case_policy(case)
+                    local p = h.vector_options(case)
                     p.key, p.cache = key, size
                     local v = token.verifier(p)
                     for round = 1, 2 do   -- the second round is answered from the cache
@@ -82,9 +68,9 @@ describe("the one-pass C check (core.verify_pass)", function()
     it("answers every shared vector as the old checker and the JSON decoder do", function()
         local count = 0
         for _, case in ipairs(all_cases()) do
-            local jwt = case_token(case)
+            local jwt = h.vector_token(case)
             local key = core.key(h.unhex(case.key_hex), "raw")
-            local p = case_policy(case)
+            local p = h.vector_options(case)
             for want = 0, 2 do
                 local c, r = both(jwt, key, p, { "read:users" }, { "update:users", "x:y" }, want)
                 assert.are.same(r, c, case.id .. " want " .. want)
