@@ -529,6 +529,21 @@ static size_t skip_ws(const unsigned char *text, size_t pos) {
     return pos;
 }
 
+/* The number of members or elements of the checked object or array at text[pos]: tables are
+   made at their final size (growing one rehashes it, LuaJIT's C API most of all). */
+static int count_items(const unsigned char *text, size_t pos) {
+    int count = 0;
+    pos = skip_ws(text, pos + 1);
+    if (text[pos] == '}' || text[pos] == ']') return 0;
+    for (;;) {
+        count++;
+        pos = skip_ws(text, apiv2_vpass_skip(text, pos));
+        if (text[pos] == ':') pos = skip_ws(text, apiv2_vpass_skip(text, skip_ws(text, pos + 1)));
+        if (text[pos] != ',') return count;
+        pos = skip_ws(text, pos + 1);
+    }
+}
+
 /* Pushes the checked JSON value at text[pos] as lua-cjson would build it (objects and arrays
    as tables, null as the registered json.null, integers as integers on 5.3+); returns the
    offset past it. The nesting is at most APIV2_JSON_MAX_DEPTH: the check refused deeper. */
@@ -539,7 +554,7 @@ static size_t push_value(lua_State *L, apiv2_vpass *v, const unsigned char *text
     if (c == '"') return push_string(L, v, text, pos);
     if (c == '{') {
         luaL_checkstack(L, 3, "claims nested too deep");
-        lua_newtable(L);
+        lua_createtable(L, 0, count_items(text, pos));
         pos = skip_ws(text, pos + 1);
         if (text[pos] == '}') return pos + 1;
         for (;;) {
@@ -554,7 +569,7 @@ static size_t push_value(lua_State *L, apiv2_vpass *v, const unsigned char *text
     if (c == '[') {
         int i = 0;
         luaL_checkstack(L, 3, "claims nested too deep");
-        lua_newtable(L);
+        lua_createtable(L, count_items(text, pos), 0);
         pos = skip_ws(text, pos + 1);
         if (text[pos] == ']') return pos + 1;
         for (;;) {
@@ -775,7 +790,7 @@ static void register_jws_parse(lua_State *L) {
 
 /* verify_pass keeps its work area as an upvalue too. */
 static void register_verify_pass(lua_State *L) {
-    apiv2_newudata(L, sizeof(apiv2_vpass));
+    apiv2_vpass_init((apiv2_vpass *)apiv2_newudata(L, sizeof(apiv2_vpass)));
     lua_pushcclosure(L, core_verify_pass, 1);
     lua_setfield(L, -2, "verify_pass");
 }

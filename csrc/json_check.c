@@ -6,6 +6,7 @@
    the caller's stack frame, plus one heap array for objects with many member names. */
 #include "json_check.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,8 @@
 #define FNV_OFFSET_BASIS 2166136261u
 #define FNV_PRIME 16777619u
 
-/* One member name: the raw bytes between the quotes, and a hash of the decoded UTF-8 bytes,
+/* One member name: the raw bytes between the quotes, and (once its object is to be sorted) a
+   hash of the decoded UTF-8 bytes,
    so "\u0061" and "a" hash alike. has_escape lets plain names compare with memcmp. */
 typedef struct {
     size_t start;
@@ -60,7 +62,14 @@ int apiv2_utf8_valid(const char *buf, size_t len) {
         size_t k;
 
         if (lead < 0x80) {
-            i++;
+            /* Claims are mostly ASCII: skip it eight bytes at a time. */
+            while (len - i >= 8) {
+                uint64_t word;
+                memcpy(&word, s + i, 8);
+                if (word & UINT64_C(0x8080808080808080)) break;
+                i += 8;
+            }
+            while (i < len && s[i] < 0x80) i++;
             continue;
         }
         /* NOLINTNEXTLINE(bugprone-branch-clone): two different defects, one answer */
@@ -190,44 +199,52 @@ static int encode_utf8(unsigned long cp, unsigned char *out) {
     return 4;
 }
 
+/* The bytes that end a run of plain string content: the quote, the backslash, and the control
+   characters (an error). */
+static const unsigned char STRING_STOP[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* Scans the string whose opening quote is at p->pos; on success leaves p->pos after the
    closing quote and, when name is not NULL, fills it in. */
 static int scan_string(json_parser *p, member_name *name) {
     const unsigned char *s = p->text;
     size_t start = p->pos + 1;
     size_t i = start;
-    unsigned int hash = FNV_OFFSET_BASIS;
     int has_escape = 0;
 
     while (i < p->len) {
         unsigned char c = s[i];
 
+        if (!STRING_STOP[c]) { /* plain bytes (>= 0x80 were checked as UTF-8 already) */
+            i++;
+            continue;
+        }
         if (c == '"') {
             if (name != NULL) {
                 name->start = start;
                 name->length = i - start;
-                name->hash = hash;
+                name->hash = 0; /* computed only when the object is big enough to sort */
                 name->has_escape = has_escape;
             }
             p->pos = i + 1;
             return APIV2_JSON_OK;
         }
         if (c < 0x20) return APIV2_JSON_INVALID; /* raw control characters must be escaped */
-        if (c == '\\') {
+        {
             unsigned long cp;
             size_t consumed;
-            unsigned char utf8[4];
-            int n, k;
 
             if (decode_escape(s + i, s + p->len, &cp, &consumed) != 0) return APIV2_JSON_INVALID;
-            n = encode_utf8(cp, utf8);
-            for (k = 0; k < n; k++) hash = (hash ^ utf8[k]) * FNV_PRIME;
             has_escape = 1;
             i += consumed;
-        } else {
-            /* Bytes >= 0x80 were already checked as UTF-8; they hash as themselves. */
-            hash = (hash ^ c) * FNV_PRIME;
-            i++;
         }
     }
     return APIV2_JSON_INVALID; /* no closing quote */
@@ -253,6 +270,38 @@ static int cursor_next(name_cursor *c) {
     c->pending_len = encode_utf8(cp, c->pending);
     c->pending_pos = 1;
     return c->pending[0];
+}
+
+/* The FNV-1a hash of a name's decoded UTF-8 bytes, so "\u0061" and "a" hash alike. */
+static unsigned int name_hash(const unsigned char *text, const member_name *name) {
+    unsigned int hash = FNV_OFFSET_BASIS;
+    if (!name->has_escape) {
+        size_t i;
+        for (i = 0; i < name->length; i++) hash = (hash ^ text[name->start + i]) * FNV_PRIME;
+    } else {
+        name_cursor c;
+        int x;
+        cursor_init(&c, text, name);
+        while ((x = cursor_next(&c)) >= 0) hash = (hash ^ (unsigned char)x) * FNV_PRIME;
+    }
+    return hash;
+}
+
+/* Whether two names decode to the same bytes (the pairwise check of small objects). */
+static int names_equal(const unsigned char *text, const member_name *a, const member_name *b) {
+    if (!a->has_escape && !b->has_escape)
+        return a->length == b->length && memcmp(text + a->start, text + b->start, a->length) == 0;
+    {
+        name_cursor ca, cb;
+        cursor_init(&ca, text, a);
+        cursor_init(&cb, text, b);
+        for (;;) {
+            int xa = cursor_next(&ca);
+            int xb = cursor_next(&cb);
+            if (xa != xb) return 0;
+            if (xa < 0) return 1;
+        }
+    }
 }
 
 /* Total order on decoded names: hash first (cheap), then the decoded bytes. Plain memcmp on
@@ -318,13 +367,14 @@ static int has_duplicate_names(json_parser *p, size_t base) {
         for (i = 0; i < n && !found; i++) {
             size_t j;
             for (j = i + 1; j < n; j++) {
-                if (compare_names(p->text, &v[i], &v[j]) == 0) {
+                if (names_equal(p->text, &v[i], &v[j])) {
                     found = 1;
                     break;
                 }
             }
         }
     } else {
+        for (i = 0; i < n; i++) v[i].hash = name_hash(p->text, &v[i]);
         sort_names(p->text, v, n);
         for (i = 1; i < n; i++) {
             if (compare_names(p->text, &v[i - 1], &v[i]) == 0) {
@@ -360,6 +410,7 @@ static int reserve_name_slot(json_parser *p) {
 }
 
 static void skip_whitespace(json_parser *p) {
+    if (p->pos < p->len && p->text[p->pos] > ' ') return; /* the common case: none */
     while (p->pos < p->len) {
         unsigned char c = p->text[p->pos];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;

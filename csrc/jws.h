@@ -19,6 +19,16 @@ typedef struct {
     size_t signing_input_len; /* the token up to (not including) its second dot */
 } apiv2_jws;
 
+/* The form of a compact token: NULL when jwt[0..n) is at most APIV2_TOKEN_MAX bytes of the
+   base64url alphabet and dots, with exactly two dots around three non-empty segments (their
+   offsets in *dot1, *dot2), else "token too long" or "malformed token". */
+APIV2_HIDDEN const char *apiv2_jws_split(const char *jwt, size_t n, size_t *dot1, size_t *dot2);
+/* The two halves of apiv2_jws_split: the dots alone (length first, then exactly two dots
+   around three non-empty segments; the bytes unchecked), and whether every byte is of the
+   base64url alphabet or a dot. */
+APIV2_HIDDEN const char *apiv2_jws_find_dots(const char *jwt, size_t n, size_t *dot1, size_t *dot2);
+APIV2_HIDDEN int apiv2_jws_chars_ok(const char *jwt, size_t n);
+
 /* NULL when jwt[0..n) passes the rules (out is filled), else a static reason:
    "token too long", "malformed token", "invalid base64url", "invalid utf8", "invalid json",
    "duplicate member", "too deep", "out of memory", "header not an object",

@@ -13,27 +13,20 @@ static const apiv2_json_want CLAIM_WANT[APIV2_C_COUNT] = { { "exp", 3 },  { "nbf
                                                            { "jti", 3 },  { "scopes", 6 },
                                                            { "scope", 5 } };
 
-static int token_char(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.';
-}
-
 static int is_space(unsigned char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Decodes and checks one JSON segment, recording the wanted members; NULL or a reason. */
-static const char *json_segment(const char *seg, size_t n, unsigned char *out, size_t *outlen,
-                                const apiv2_json_want *want, size_t count, apiv2_json_span *found,
-                                const char *not_object) {
+/* Checks one decoded JSON segment, recording the wanted members; NULL or a reason. */
+static const char *json_segment(const unsigned char *text, size_t n, const apiv2_json_want *want,
+                                size_t count, apiv2_json_span *found, const char *not_object) {
     const char *reason = NULL;
     size_t i;
-    if (!apiv2_b64url_decode(seg, n, out, outlen)) return "invalid base64url";
-    if (apiv2_json_check_members((const char *)out, *outlen, &reason, want, count, found) != 0)
+    if (apiv2_json_check_members((const char *)text, n, &reason, want, count, found) != 0)
         return reason ? reason : "invalid json";
-    for (i = 0; i < *outlen && is_space(out[i]); i++) {
+    for (i = 0; i < n && is_space(text[i]); i++) {
     }
-    return i < *outlen && out[i] == '{' ? NULL : not_object;
+    return i < n && text[i] == '{' ? NULL : not_object;
 }
 
 /* Whether the checked JSON string at span (quotes included) decodes to exactly s[0..n). */
@@ -60,31 +53,59 @@ static const char *header_rules(apiv2_vpass *v) {
     return NULL;
 }
 
+void apiv2_vpass_init(apiv2_vpass *v) {
+    v->memo_len = 0;
+}
+
+/* The rules in the order of jws.h (form, base64url, JSON), then the header's, with two
+   shortcuts that give the same verdicts and reasons:
+   - the per-byte alphabet check is left to the base64url decoder, which refuses every other
+     byte; only when a segment fails to decode does the whole token get the per-byte check,
+     which then tells "malformed token" from "invalid base64url";
+   - a header segment byte-identical to the last one that passed every rule (every token of a
+     tenant has the same) is not decoded and checked again: v->jws.header still holds it,
+     because every decode into it first forgets the memo. */
 const char *apiv2_vpass_run(const char *jwt, size_t n, apiv2_vpass *v) {
-    size_t i, dot1 = 0, dot2 = 0, dots = 0;
-    const char *reason;
+    size_t dot1, dot2, header_n, payload_n, signature_n;
+    const char *reason = apiv2_jws_find_dots(jwt, n, &dot1, &dot2);
+    const char *payload_seg = jwt + dot1 + 1, *signature_seg = jwt + dot2 + 1;
     apiv2_jws *out = &v->jws;
-    if (n > APIV2_TOKEN_MAX) return "token too long";
-    for (i = 0; i < n; i++) {
-        if (!token_char((unsigned char)jwt[i])) return "malformed token";
-        if (jwt[i] == '.') {
-            if (++dots == 1) dot1 = i;
-            else dot2 = i;
-        }
+    int header_ok = 1, payload_ok, signature_ok, memo_hit;
+    if (reason) return reason;
+    header_n = dot1;
+    payload_n = dot2 - dot1 - 1;
+    signature_n = n - dot2 - 1;
+    memo_hit = v->memo_len == header_n && memcmp(v->memo, jwt, header_n) == 0;
+    if (!memo_hit) {
+        v->memo_len = 0;
+        header_ok = apiv2_b64url_decode(jwt, header_n, out->header, &out->header_len);
     }
-    if (dots != 2 || dot1 == 0 || dot2 == dot1 + 1 || dot2 + 1 == n) return "malformed token";
-    reason = json_segment(jwt, dot1, out->header, &out->header_len, HEADER_WANT, APIV2_H_COUNT,
-                          v->header, "header not an object");
+    payload_ok = apiv2_b64url_decode(payload_seg, payload_n, out->payload, &out->payload_len);
+    signature_ok =
+        apiv2_b64url_decode(signature_seg, signature_n, out->signature, &out->signature_len);
+    if (!(header_ok && payload_ok && signature_ok) && !apiv2_jws_chars_ok(jwt, n))
+        return "malformed token";
+    if (!header_ok) return "invalid base64url";
+    if (!memo_hit) {
+        reason = json_segment(out->header, out->header_len, HEADER_WANT, APIV2_H_COUNT, v->header,
+                              "header not an object");
+        if (reason) return reason;
+    }
+    if (!payload_ok) return "invalid base64url";
+    reason = json_segment(out->payload, out->payload_len, CLAIM_WANT, APIV2_C_COUNT, v->claim,
+                          "payload not an object");
     if (reason) return reason;
-    reason = json_segment(jwt + dot1 + 1, dot2 - dot1 - 1, out->payload, &out->payload_len,
-                          CLAIM_WANT, APIV2_C_COUNT, v->claim, "payload not an object");
-    if (reason) return reason;
-    if (!apiv2_b64url_decode(jwt + dot2 + 1, n - dot2 - 1, out->signature, &out->signature_len))
-        return "invalid base64url";
+    if (!signature_ok) return "invalid base64url";
     out->signing_input_len = dot2;
-    reason = header_rules(v);
-    if (reason) return reason;
+    if (!memo_hit) {
+        reason = header_rules(v);
+        if (reason) return reason;
+    }
     if (out->signature_len != 32) return "signature length";
+    if (!memo_hit && header_n <= sizeof v->memo) {
+        memcpy(v->memo, jwt, header_n);
+        v->memo_len = header_n;
+    }
     return NULL;
 }
 

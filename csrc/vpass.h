@@ -30,7 +30,13 @@ typedef struct {
     apiv2_json_span header[APIV2_H_COUNT];
     apiv2_json_span claim[APIV2_C_COUNT];
     unsigned char scratch[APIV2_JWS_SEGMENT_MAX]; /* decoded strings */
+    unsigned char memo[128]; /* the last header segment that passed, while jws.header holds it */
+    size_t memo_len;         /* 0: none */
 } apiv2_vpass;
+
+/* Readies a work area for its first apiv2_vpass_run (which may then be called any number of
+   times on it). */
+APIV2_HIDDEN void apiv2_vpass_init(apiv2_vpass *v);
 
 /* NULL when the token passes every rule before the MAC, else the reason, in the order of
    token.verify: "token too long", "malformed token", "invalid base64url", "invalid utf8",

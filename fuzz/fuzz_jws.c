@@ -18,12 +18,19 @@ static const unsigned char KEY[48] = "fuzzing key: 48 bytes of anything at all..
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static apiv2_jws parsed; /* 18 KiB: off the stack; libFuzzer runs one input at a time */
-    static apiv2_vpass one_pass;
+    static apiv2_vpass one_pass, fresh; /* one_pass keeps its header memo across inputs */
     apiv2_hmac *h;
     unsigned char prepared[APIV2_MAC_LEN], oneshot[APIV2_MAC_LEN];
     const char *reason = apiv2_jws_parse((const char *)data, size, &parsed);
     const char *one_reason = apiv2_vpass_run((const char *)data, size, &one_pass);
+    const char *fresh_reason;
     size_t key_len;
+    /* The header memo changes no verdict: a work area with none gives the same reason. */
+    apiv2_vpass_init(&fresh);
+    fresh_reason = apiv2_vpass_run((const char *)data, size, &fresh);
+    if ((one_reason == NULL) != (fresh_reason == NULL) ||
+        (one_reason != NULL && strcmp(one_reason, fresh_reason) != 0))
+        abort();
     /* The one pass refuses what the byte rules refuse, for the same reason; what they accept
        it accepts too or refuses by a header rule, with the same segments. */
     if (reason != NULL) {
@@ -35,6 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         strcmp(one_reason, "signature length") == 0) {
         if (one_pass.jws.payload_len != parsed.payload_len ||
             memcmp(one_pass.jws.payload, parsed.payload, parsed.payload_len) != 0 ||
+            one_pass.jws.header_len != parsed.header_len ||
+            memcmp(one_pass.jws.header, parsed.header, parsed.header_len) != 0 ||
             one_pass.jws.signing_input_len != parsed.signing_input_len)
             abort();
     } else {
