@@ -16,10 +16,18 @@
 -- docs/nginx.md has the whole story; this file only gathers the entry points.
 -- luacheck: globals ngx
 local options = require "auth0.apiv2.internal.options"
+-- Everything a guard may need later is loaded now, with this module: in init_by_lua, that is
+-- in the master, before the workers fork. Workers run as another user (nobody, when nginx
+-- starts as root), who may not be able to read the tree at all (luarocks --local as root
+-- installs under /root); and a require on the request path would read files mid-request.
+local guard = require "auth0.apiv2.nginx.guard"
+local revocations = require "auth0.apiv2.nginx.revocations"
+require "auth0.apiv2.nginx.redis"   -- the fleet backend (its client library is found later)
+require "auth0.apiv2.scopes"        -- the catalog, for protect{ endpoint = ... }
 
 local M = {}
 
-local type, error, require, rawget = type, error, require, rawget
+local type, error, rawget = type, error, rawget
 local os_getenv = os.getenv
 
 --- An environment variable that nginx passed on, or a clear error when it did not.
@@ -49,12 +57,12 @@ end
 --- A guard (auth0.apiv2.nginx.guard.new): `guard:protect{...}`, `guard:check{...}`,
 -- `guard:serve_metrics()`, `guard:start()`.
 function M.guard(opts)
-    return require("auth0.apiv2.nginx.guard").new(opts)
+    return guard.new(opts)
 end
 
 --- The revocation store (auth0.apiv2.nginx.revocations.new).
 function M.revocations(opts)
-    return require("auth0.apiv2.nginx.revocations").new(opts)
+    return revocations.new(opts)
 end
 
 return M
