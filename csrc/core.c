@@ -505,22 +505,20 @@ static void push_number(lua_State *L, const unsigned char *text, size_t n) {
 /* Pushes the checked JSON string whose opening quote is at text[pos]; returns the offset past
    its closing quote. */
 static size_t push_string(lua_State *L, apiv2_vpass *v, const unsigned char *text, size_t pos) {
-    size_t start = pos + 1, i = start;
-    int escaped = 0;
-    while (text[i] != '"') {
-        if (text[i] == '\\') {
-            escaped = 1;
-            i += 2;
-        } else {
-            i++;
-        }
+    size_t start = pos + 1, i;
+    /* The first quote ends the string unless an escape comes before it. The text was checked:
+       its closing quote lies inside it, so the search, bounded by the segment buffer that
+       holds it, always stops in the text. */
+    const unsigned char *quote =
+        (const unsigned char *)memchr(text + start, '"', APIV2_JWS_SEGMENT_MAX - start);
+    if (quote != NULL && memchr(text + start, '\\', (size_t)(quote - text) - start) == NULL) {
+        lua_pushlstring(L, (const char *)text + start, (size_t)(quote - text) - start);
+        return (size_t)(quote - text) + 1;
     }
-    if (!escaped) {
-        lua_pushlstring(L, (const char *)text + start, i - start);
-    } else {
-        size_t n = apiv2_json_unescape((const char *)text + start, i - start, v->scratch);
-        lua_pushlstring(L, (const char *)v->scratch, n);
+    for (i = start; text[i] != '"'; i += text[i] == '\\' ? 2 : 1) {
     }
+    lua_pushlstring(L, (const char *)v->scratch,
+                    apiv2_json_unescape((const char *)text + start, i - start, v->scratch));
     return i + 1;
 }
 
@@ -529,38 +527,32 @@ static size_t skip_ws(const unsigned char *text, size_t pos) {
     return pos;
 }
 
-/* The number of members or elements of the checked object or array at text[pos]: tables are
-   made at their final size (growing one rehashes it, LuaJIT's C API most of all). */
-static int count_items(const unsigned char *text, size_t pos) {
-    int count = 0;
-    pos = skip_ws(text, pos + 1);
-    if (text[pos] == '}' || text[pos] == ']') return 0;
-    for (;;) {
-        count++;
-        pos = skip_ws(text, apiv2_vpass_skip(text, pos));
-        if (text[pos] == ':') pos = skip_ws(text, apiv2_vpass_skip(text, skip_ws(text, pos + 1)));
-        if (text[pos] != ',') return count;
-        pos = skip_ws(text, pos + 1);
-    }
+/* The recorded size of the next container of the payload (next: its index in document order,
+   advanced here), or 0 when pushing out of that order (next NULL) or past what was recorded.
+   Tables are made at their final size: growing one rehashes it, LuaJIT's C API most of all. */
+static int next_size(apiv2_vpass *v, size_t *next) {
+    if (next == NULL || *next >= v->sizes.count) return 0;
+    return (int)v->sizes.sizes[(*next)++];
 }
 
 /* Pushes the checked JSON value at text[pos] as lua-cjson would build it (objects and arrays
    as tables, null as the registered json.null, integers as integers on 5.3+); returns the
    offset past it. The nesting is at most APIV2_JSON_MAX_DEPTH: the check refused deeper. */
 /* NOLINTNEXTLINE(misc-no-recursion): at most 64 deep, the check refused deeper */
-static size_t push_value(lua_State *L, apiv2_vpass *v, const unsigned char *text, size_t pos) {
+static size_t push_value(lua_State *L, apiv2_vpass *v, const unsigned char *text, size_t pos,
+                         size_t *next) {
     unsigned char c = text[pos];
     size_t end;
     if (c == '"') return push_string(L, v, text, pos);
     if (c == '{') {
         luaL_checkstack(L, 3, "claims nested too deep");
-        lua_createtable(L, 0, count_items(text, pos));
+        lua_createtable(L, 0, next_size(v, next));
         pos = skip_ws(text, pos + 1);
         if (text[pos] == '}') return pos + 1;
         for (;;) {
             pos = push_string(L, v, text, pos);
             pos = skip_ws(text, skip_ws(text, pos) + 1); /* the colon */
-            pos = skip_ws(text, push_value(L, v, text, pos));
+            pos = skip_ws(text, push_value(L, v, text, pos, next));
             lua_rawset(L, -3);
             if (text[pos] == '}') return pos + 1;
             pos = skip_ws(text, pos + 1);
@@ -569,11 +561,11 @@ static size_t push_value(lua_State *L, apiv2_vpass *v, const unsigned char *text
     if (c == '[') {
         int i = 0;
         luaL_checkstack(L, 3, "claims nested too deep");
-        lua_createtable(L, count_items(text, pos), 0);
+        lua_createtable(L, next_size(v, next), 0);
         pos = skip_ws(text, pos + 1);
         if (text[pos] == ']') return pos + 1;
         for (;;) {
-            pos = skip_ws(text, push_value(L, v, text, pos));
+            pos = skip_ws(text, push_value(L, v, text, pos, next));
             lua_rawseti(L, -2, ++i);
             if (text[pos] == ']') return pos + 1;
             pos = skip_ws(text, pos + 1);
@@ -595,7 +587,7 @@ static size_t push_value(lua_State *L, apiv2_vpass *v, const unsigned char *text
 static void push_claim(lua_State *L, apiv2_vpass *v, int which) {
     const apiv2_json_span *span = &v->claim[which];
     if (span->kind == 0) lua_pushnil(L);
-    else push_value(L, v, v->jws.payload, span->start);
+    else push_value(L, v, v->jws.payload, span->start, NULL);
 }
 
 /* A time claim: 0 absent, 1 a number (in *out), -1 another type. */
@@ -688,7 +680,7 @@ static int core_verify_pass(lua_State *L) {
     if (want == 2) {
         lua_pushboolean(L, 1);
         push_claim(L, v, APIV2_C_AUD);
-        push_value(L, v, v->jws.header, skip_ws(v->jws.header, 0));
+        push_value(L, v, v->jws.header, skip_ws(v->jws.header, 0), NULL);
         return 3;
     }
     if (lua_type(L, 2) == LUA_TTABLE) {
@@ -719,8 +711,10 @@ static int core_verify_pass(lua_State *L) {
     if (audience != NULL && !apiv2_vpass_audience(v, audience, audience_len))
         return push_failure(L, "audience mismatch");
 
-    if (want == 1) push_value(L, v, v->jws.payload, skip_ws(v->jws.payload, 0));
-    else lua_pushboolean(L, 1);
+    if (want == 1) {
+        size_t next = 0; /* the payload in document order: the recorded sizes apply */
+        push_value(L, v, v->jws.payload, skip_ws(v->jws.payload, 0), &next);
+    } else lua_pushboolean(L, 1);
     push_claim(L, v, APIV2_C_AUD);
     push_claim(L, v, APIV2_C_JTI);
     push_time(L, v, APIV2_C_EXP);

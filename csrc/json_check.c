@@ -39,7 +39,10 @@ typedef struct {
     const apiv2_json_want *want; /* top-level members to record, or NULL */
     size_t want_count;
     apiv2_json_span *found;
+    apiv2_json_sizes *sizes; /* container sizes to record, or NULL */
 } json_parser;
+
+#define NO_SIZE ((size_t)-1) /* a container whose size is not recorded */
 
 /* Walks a validated member name yielding the bytes of its decoded UTF-8 form. */
 typedef struct {
@@ -519,6 +522,7 @@ static long wanted_slot(const json_parser *p) {
 static int parse_document(json_parser *p) {
     unsigned char frame_is_object[APIV2_JSON_MAX_DEPTH];
     size_t frame_name_base[APIV2_JSON_MAX_DEPTH];
+    size_t frame_size_slot[APIV2_JSON_MAX_DEPTH];
     size_t depth = 0;
     long slot = -1; /* the wanted member whose value is being read */
     int rc;
@@ -529,6 +533,8 @@ static int parse_document(json_parser *p) {
         skip_whitespace(p);
         if (p->pos >= p->len) return APIV2_JSON_INVALID;
         c = p->text[p->pos];
+        if (depth > 0 && frame_size_slot[depth - 1] != NO_SIZE)
+            p->sizes->sizes[frame_size_slot[depth - 1]]++; /* one more element or member */
         if (slot >= 0 && depth == 1) {
             p->found[slot].start = p->pos;
             p->found[slot].kind = c;
@@ -539,6 +545,11 @@ static int parse_document(json_parser *p) {
             if (depth == APIV2_JSON_MAX_DEPTH) return APIV2_JSON_TOO_DEEP;
             frame_is_object[depth] = (unsigned char)(c == '{');
             frame_name_base[depth] = p->name_count;
+            frame_size_slot[depth] = NO_SIZE;
+            if (p->sizes != NULL && p->sizes->count < p->sizes->capacity) {
+                frame_size_slot[depth] = p->sizes->count++;
+                p->sizes->sizes[frame_size_slot[depth]] = 0;
+            }
             depth++;
             p->pos++;
             skip_whitespace(p);
@@ -607,7 +618,7 @@ static const char *reason_for(int code) {
 }
 
 int apiv2_json_check(const char *buf, size_t len, const char **reason) {
-    return apiv2_json_check_members(buf, len, reason, NULL, 0, NULL);
+    return apiv2_json_check_members(buf, len, reason, NULL, 0, NULL, NULL);
 }
 
 size_t apiv2_json_unescape(const char *s, size_t n, unsigned char *out) {
@@ -628,11 +639,12 @@ size_t apiv2_json_unescape(const char *s, size_t n, unsigned char *out) {
 }
 
 int apiv2_json_check_members(const char *buf, size_t len, const char **reason,
-                             const apiv2_json_want *want, size_t want_count,
-                             apiv2_json_span *found) {
+                             const apiv2_json_want *want, size_t want_count, apiv2_json_span *found,
+                             apiv2_json_sizes *sizes) {
     int code;
     size_t i;
 
+    if (sizes != NULL) sizes->count = 0;
     for (i = 0; i < want_count; i++) {
         found[i].start = found[i].end = 0;
         found[i].kind = 0;
@@ -653,6 +665,7 @@ int apiv2_json_check_members(const char *buf, size_t len, const char **reason,
         parser.want = want;
         parser.want_count = want_count;
         parser.found = found;
+        parser.sizes = sizes;
         code = parse_document(&parser);
         if (parser.names != parser.inline_names) free(parser.names);
     }

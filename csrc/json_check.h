@@ -38,12 +38,22 @@ typedef struct {
                               'n'), or 0 when the member is absent */
 } apiv2_json_span;
 
+/* The sizes of a text's arrays and objects, in document order (the order their opening
+   brackets come in): sizes[k] is the number of elements or members of the k-th, for the first
+   `capacity` of them; `count` says how many were recorded. */
+typedef struct {
+    unsigned *sizes;
+    size_t capacity;
+    size_t count;
+} apiv2_json_sizes;
+
 /* apiv2_json_check that also records, in found[i], the value of the top-level member named
-   want[i] (when the text is an object). The checking is exactly apiv2_json_check's; found is
-   meaningful only when it returns 0. */
+   want[i] (when the text is an object), and, when sizes is not NULL, the containers' sizes.
+   The checking is exactly apiv2_json_check's; what is recorded is meaningful only when it
+   returns 0. */
 APIV2_HIDDEN int apiv2_json_check_members(const char *buf, size_t len, const char **reason,
                                           const apiv2_json_want *want, size_t want_count,
-                                          apiv2_json_span *found);
+                                          apiv2_json_span *found, apiv2_json_sizes *sizes);
 
 /* Decodes the contents of a JSON string that passed the check (the bytes between its quotes)
    into out, which has room for n bytes; returns the decoded length (never more than n). */

@@ -17,12 +17,14 @@ static int is_space(unsigned char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Checks one decoded JSON segment, recording the wanted members; NULL or a reason. */
+/* Checks one decoded JSON segment, recording the wanted members (and, when sizes is not NULL,
+   the containers' sizes); NULL or a reason. */
 static const char *json_segment(const unsigned char *text, size_t n, const apiv2_json_want *want,
-                                size_t count, apiv2_json_span *found, const char *not_object) {
+                                size_t count, apiv2_json_span *found, apiv2_json_sizes *sizes,
+                                const char *not_object) {
     const char *reason = NULL;
     size_t i;
-    if (apiv2_json_check_members((const char *)text, n, &reason, want, count, found) != 0)
+    if (apiv2_json_check_members((const char *)text, n, &reason, want, count, found, sizes) != 0)
         return reason ? reason : "invalid json";
     for (i = 0; i < n && is_space(text[i]); i++) {
     }
@@ -55,6 +57,9 @@ static const char *header_rules(apiv2_vpass *v) {
 
 void apiv2_vpass_init(apiv2_vpass *v) {
     v->memo_len = 0;
+    v->sizes.sizes = v->claim_sizes;
+    v->sizes.capacity = APIV2_VPASS_SIZES;
+    v->sizes.count = 0;
 }
 
 /* The rules in the order of jws.h (form, base64url, JSON), then the header's, with two
@@ -88,12 +93,12 @@ const char *apiv2_vpass_run(const char *jwt, size_t n, apiv2_vpass *v) {
     if (!header_ok) return "invalid base64url";
     if (!memo_hit) {
         reason = json_segment(out->header, out->header_len, HEADER_WANT, APIV2_H_COUNT, v->header,
-                              "header not an object");
+                              NULL, "header not an object");
         if (reason) return reason;
     }
     if (!payload_ok) return "invalid base64url";
     reason = json_segment(out->payload, out->payload_len, CLAIM_WANT, APIV2_C_COUNT, v->claim,
-                          "payload not an object");
+                          &v->sizes, "payload not an object");
     if (reason) return reason;
     if (!signature_ok) return "invalid base64url";
     out->signing_input_len = dot2;

@@ -25,6 +25,10 @@ enum {
     APIV2_C_COUNT
 };
 
+/* How many of the payload's arrays and objects have their size recorded (tables are made at
+   their final size from it; more than a few dozen never occur in a real token). */
+#define APIV2_VPASS_SIZES 64
+
 typedef struct {
     apiv2_jws jws; /* decoded segments, signing input length */
     apiv2_json_span header[APIV2_H_COUNT];
@@ -32,6 +36,8 @@ typedef struct {
     unsigned char scratch[APIV2_JWS_SEGMENT_MAX]; /* decoded strings */
     unsigned char memo[128]; /* the last header segment that passed, while jws.header holds it */
     size_t memo_len;         /* 0: none */
+    unsigned claim_sizes[APIV2_VPASS_SIZES]; /* the sizes of the payload's first containers */
+    apiv2_json_sizes sizes;                  /* ... as the check recorded them */
 } apiv2_vpass;
 
 /* Readies a work area for its first apiv2_vpass_run (which may then be called any number of

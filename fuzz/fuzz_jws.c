@@ -19,12 +19,18 @@ static const unsigned char KEY[48] = "fuzzing key: 48 bytes of anything at all..
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static apiv2_jws parsed; /* 18 KiB: off the stack; libFuzzer runs one input at a time */
     static apiv2_vpass one_pass, fresh; /* one_pass keeps its header memo across inputs */
+    static int ready = 0;
     apiv2_hmac *h;
     unsigned char prepared[APIV2_MAC_LEN], oneshot[APIV2_MAC_LEN];
-    const char *reason = apiv2_jws_parse((const char *)data, size, &parsed);
-    const char *one_reason = apiv2_vpass_run((const char *)data, size, &one_pass);
+    const char *reason, *one_reason;
     const char *fresh_reason;
     size_t key_len;
+    if (!ready) {
+        apiv2_vpass_init(&one_pass);
+        ready = 1;
+    }
+    reason = apiv2_jws_parse((const char *)data, size, &parsed);
+    one_reason = apiv2_vpass_run((const char *)data, size, &one_pass);
     /* The header memo changes no verdict: a work area with none gives the same reason. */
     apiv2_vpass_init(&fresh);
     fresh_reason = apiv2_vpass_run((const char *)data, size, &fresh);
