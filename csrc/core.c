@@ -67,12 +67,21 @@ static const char *check_bytes(lua_State *L, int arg, size_t *len) {
 
 /* ---------------------------------------------------------------- key objects */
 
+/* The registry also holds the key metatable under this address: a light userdata lookup
+   costs less than luaL_getmetatable's string key on the path of every verification. */
+static const char KEY_MT_ADDRESS = 0;
+
+static void push_key_metatable(lua_State *L) {
+    lua_pushlightuserdata(L, (void *)&KEY_MT_ADDRESS);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+}
+
 /* The key object at arg, or NULL (5.1 has no luaL_testudata). */
 static void *test_key(lua_State *L, int arg) {
     void *p = lua_touserdata(L, arg);
     int is_key = 0;
     if (p != NULL && lua_getmetatable(L, arg)) {
-        luaL_getmetatable(L, KEY_MT);
+        push_key_metatable(L);
         is_key = lua_rawequal(L, -1, -2);
         lua_pop(L, 2);
     }
@@ -715,7 +724,9 @@ static int core_verify_pass(lua_State *L) {
         size_t next = 0; /* the payload in document order: the recorded sizes apply */
         push_value(L, v, v->jws.payload, skip_ws(v->jws.payload, 0), &next);
     } else lua_pushboolean(L, 1);
-    push_claim(L, v, APIV2_C_AUD);
+    /* A string aud that matched is the audience argument's text: that value, not a new one. */
+    if (audience != NULL && v->claim[APIV2_C_AUD].kind == '"') lua_pushvalue(L, 6);
+    else push_claim(L, v, APIV2_C_AUD);
     push_claim(L, v, APIV2_C_JTI);
     push_time(L, v, APIV2_C_EXP);
     push_time(L, v, APIV2_C_NBF);
@@ -760,6 +771,9 @@ static const luaL_Reg POOL_FUNCTIONS[] = { { "jti", core_jti },
 
 static void create_key_metatable(lua_State *L) {
     luaL_newmetatable(L, KEY_MT);
+    lua_pushlightuserdata(L, (void *)&KEY_MT_ADDRESS);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
     apiv2_newlib(L, KEY_METHODS);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, key_wipe);

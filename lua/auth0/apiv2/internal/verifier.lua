@@ -168,35 +168,8 @@ local function now_of(p)
     return now
 end
 
--- One token through the policy: the pass, then revocation, then scopes. `key_fn`: a
--- function(aud, header) choosing the key. Returns result, aud, jti, exp, nbf, iat or
--- nil, reason [, missing scopes].
-local function run(fname, p, key_spec, key_fn, jwt, want)
-    local now = now_of(p)
-    local leeway, require_exp, audience, all, any = p.leeway, p.require_exp, p.audience, p.all,
-        p.any
-    local result, aud, jti, exp, nbf, iat, missing
-    if key_fn then
-        local ok, claimed_aud, header = pass(jwt, nil, now, leeway, require_exp, audience, all,
-            any, 2)
-        if not ok then return nil, claimed_aud end
-        local chosen = key_fn(claimed_aud, header)
-        if chosen == nil or chosen == false
-            or (type(chosen) == "table" and not is_key(chosen) and chosen[1] == nil) then
-            if not p.mask_no_key then return nil, "no key" end
-            -- Read as a signature mismatch, after a MAC as long as a real one: neither the
-            -- reason nor the time tells an unknown aud from a wrong key.
-            chosen = throwaway_key()
-        end
-        local made = {}
-        local prepared = prepared_keys(fname, chosen, made, 3)
-        result, aud, jti, exp, nbf, iat, missing = pass(jwt, prepared, now, leeway, require_exp,
-            audience, all, any, want)
-        wipe_all(made)
-    else
-        result, aud, jti, exp, nbf, iat, missing = pass(jwt, key_spec, now, leeway, require_exp,
-            audience, all, any, want)
-    end
+-- What follows the pass: revocation, then scopes. Takes and returns what run does.
+local function conclude(p, result, aud, jti, exp, nbf, iat, missing)
     if not result then return nil, aud end
     local is_revoked = p.is_revoked
     if is_revoked then
@@ -206,6 +179,35 @@ local function run(fname, p, key_spec, key_fn, jwt, want)
     end
     if missing then return nil, "insufficient scope", missing end
     return result, aud, jti, exp, nbf, iat
+end
+
+-- One token through the policy: the pass, then revocation, then scopes. `key_fn`: a
+-- function(aud, header) choosing the key. Returns result, aud, jti, exp, nbf, iat or
+-- nil, reason [, missing scopes].
+local function run(fname, p, key_spec, key_fn, jwt, want)
+    local now = now_of(p)
+    if not key_fn then   -- the common case, kept short: it is a gateway's every request
+        return conclude(p, pass(jwt, key_spec, now, p.leeway, p.require_exp, p.audience, p.all,
+            p.any, want))
+    end
+    local leeway, require_exp, audience, all, any = p.leeway, p.require_exp, p.audience, p.all,
+        p.any
+    local ok, claimed_aud, header = pass(jwt, nil, now, leeway, require_exp, audience, all, any, 2)
+    if not ok then return nil, claimed_aud end
+    local chosen = key_fn(claimed_aud, header)
+    if chosen == nil or chosen == false
+        or (type(chosen) == "table" and not is_key(chosen) and chosen[1] == nil) then
+        if not p.mask_no_key then return nil, "no key" end
+        -- Read as a signature mismatch, after a MAC as long as a real one: neither the
+        -- reason nor the time tells an unknown aud from a wrong key.
+        chosen = throwaway_key()
+    end
+    local made = {}
+    local prepared = prepared_keys(fname, chosen, made, 3)
+    local result, aud, jti, exp, nbf, iat, missing = pass(jwt, prepared, now, leeway,
+        require_exp, audience, all, any, want)
+    wipe_all(made)
+    return conclude(p, result, aud, jti, exp, nbf, iat, missing)
 end
 
 --- token.verify: the policy checked per call, keys given as text decoded for this call only
