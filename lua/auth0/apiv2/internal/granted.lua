@@ -14,18 +14,34 @@ local bytes_less = json.bytes_less
 -- space, so a scope cannot be smuggled in after a tab).
 local SCOPE_WORD = "[^ ]+"
 
+-- A scope's action and entity (split at the first colon), or false without a colon;
+-- remembered, since the scopes asked about come from code and configuration (a gateway asks
+-- the same few on every request). Bounded: past MEMO_MAX scopes, new ones are split each time.
+local MEMO_MAX = 1024
+local split_memo, split_count = {}, 0
+local function split(scope)
+    local parts = split_memo[scope]
+    if parts ~= nil then return parts end
+    local colon = find(scope, ":", 1, true)
+    parts = colon and { sub(scope, 1, colon - 1), sub(scope, colon + 1) } or false
+    if split_count < MEMO_MAX then
+        split_memo[scope], split_count = parts, split_count + 1
+    end
+    return parts
+end
+
 --- Whether the claims grant scope ("action:entity").
 -- @tparam table claims
 -- @tparam string scope
 -- @treturn boolean
 function M.has(claims, scope)
-    local colon = find(scope, ":", 1, true)
     local scopes = claims.scopes
-    if colon and type(scopes) == "table" then
-        local entity = scopes[sub(scope, colon + 1)]
+    if type(scopes) == "table" then
+        local parts = split(scope)
+        local entity = parts and scopes[parts[2]]
         local actions = type(entity) == "table" and entity.actions
         if type(actions) == "table" then
-            local action = sub(scope, 1, colon - 1)
+            local action = parts[1]
             for _, a in ipairs(actions) do
                 if a == action then return true end
             end

@@ -14,8 +14,8 @@ local reference = require "auth0.apiv2.internal.reference_pass"
 
 local M = {}
 
-local type, error, ipairs, next, setmetatable, tostring =
-    type, error, ipairs, next, setmetatable, tostring
+local type, error, ipairs, next, setmetatable, getmetatable, tostring =
+    type, error, ipairs, next, setmetatable, getmetatable, tostring
 local floor, huge = math.floor, math.huge
 local format = string.format
 local is_key, make_key = keys.is_key, keys.make
@@ -344,11 +344,10 @@ function Verifier:check(jwt)
     return true, out_aud, out_jti, exp
 end
 
---- v:verify(jwt) -> claims | nil, reason [, missing scopes]
-function Verifier:verify(jwt)
-    if type(jwt) ~= "string" then
-        error("verifier:verify: token must be a string, got " .. type(jwt), 2)
-    end
+-- v:verify without the copy on a cache hit, for the library's own readers (the nginx guard):
+-- claims | nil, reason [, missing]; a third value true says the claims are the cache's own
+-- table, which the caller must only read and never hand out (copy it first).
+local function verified(self, jwt)
     local cache = self.cache
     local entry
     if cache then
@@ -357,14 +356,14 @@ function Verifier:verify(jwt)
             self.hits = self.hits + 1
             local reason = recheck(self, jwt, entry)
             if reason then return nil, reason end
-            if entry.claims then return copy(entry.claims) end
+            if entry.claims then return entry.claims, nil, true end
         else
             self.misses = self.misses + 1
         end
     end
     local claims, aud, jti, exp, nbf, iat = run("token.verifier", self, self.keys, self.key_fn,
         jwt, 1)
-    if not claims then return nil, aud, jti end
+    if not claims then return nil, aud, jti end   -- jti: the missing scopes, if any
     if cache then
         -- The cache keeps its own copy: the caller may change the table it was given.
         if entry then
@@ -376,6 +375,30 @@ function Verifier:verify(jwt)
         end
     end
     return claims
+end
+
+--- v:verify(jwt) -> claims | nil, reason [, missing scopes]
+function Verifier:verify(jwt)
+    if type(jwt) ~= "string" then
+        error("verifier:verify: token must be a string, got " .. type(jwt), 2)
+    end
+    local claims, reason, third = verified(self, jwt)
+    if not claims then return nil, reason, third end   -- third: the missing scopes, if any
+    if third then return copy(claims) end               -- third: the cache's own table
+    return claims
+end
+
+--- For the library's own modules: claims, nil, shared | nil, reason [, missing], where
+-- shared says the claims are the verifier's cached table (read it, never hand it out).
+-- Anything with a `verify` method that is not a verifier of this module gets its verify.
+function M.verified(v, jwt)
+    if getmetatable(v) == Verifier then
+        if type(jwt) ~= "string" then
+            error("verifier:verify: token must be a string, got " .. type(jwt), 2)
+        end
+        return verified(v, jwt)
+    end
+    return v:verify(jwt)
 end
 
 --- v:flush(): forgets every cached token (say, after a secret was withdrawn).

@@ -13,6 +13,7 @@ local options = require "auth0.apiv2.internal.options"
 local rules = require "auth0.apiv2.internal.nginx.rules"
 local bearer = require "auth0.apiv2.internal.nginx.bearer"
 local metrics_store = require "auth0.apiv2.nginx.metrics"
+local verifiers = require "auth0.apiv2.internal.verifier"
 
 local M = {}
 
@@ -21,6 +22,7 @@ local type, pairs, tostring, error, setmetatable, pcall, rawget =
 local concat = table.concat
 local format, gsub, find = string.format, string.gsub, string.find
 local select_rule, allows, granted = rules.select, rules.allows, rules.granted
+local verified, copy = verifiers.verified, verifiers.copy
 
 local OP = "auth0.apiv2.nginx.guard"
 local OPTIONS = { verifier = true, revocations = true, metrics = true, token = true,
@@ -125,7 +127,7 @@ function M.new(opts)
         error(OP .. ": ctx must be a non-empty string", 2)
     end
     local self = setmetatable({
-        verifier = v, verify = v.verify, revocations = store,
+        verifier = v, revocations = store,
         is_revoked = store and store.is_revoked,
         read_token = bearer.reader(OP, opts.token),
         realm = opts.realm, headers = check_headers(opts.headers), ctx_field = opts.ctx or "claims",
@@ -177,7 +179,8 @@ local STATUS_TEXT = { [400] = "invalid_request", [401] = "invalid_token",
                       [403] = "insufficient_scope" }
 
 -- The decision. Returns status, reason (the verifier's reason or ours), claims (on 200),
--- and for a 403 the scopes to name; for a 405 the Allow header.
+-- and for a 403 the scopes to name; for a 405 the Allow header; last, whether the claims are
+-- the verifier cache's own table (read here, copied before anyone else gets them).
 local function decide(self, fname, rule)
     local chosen, allow = select_rule(fname, rule, ngx.req.get_method())
     if not chosen then return 405, "method not allowed", nil, nil, allow end
@@ -187,8 +190,8 @@ local function decide(self, fname, rule)
         if problem == "multiple" then return 400, "more than one token" end
         return 401, "no token"
     end
-    local claims, reason = self.verify(self.verifier, jwt)
-    if not claims then
+    local claims, reason, shared = verified(self.verifier, jwt)
+    if not claims then   -- (shared is then the missing scopes of the verifier's own rules)
         if UNAVAILABLE[reason] then return 503, reason end
         return 401, reason
     end
@@ -203,7 +206,7 @@ local function decide(self, fname, rule)
     end
     local ok, needed = allows(fname, chosen, claims)
     if not ok then return 403, "insufficient scope", nil, needed end
-    return 200, nil, claims
+    return 200, nil, claims, nil, nil, shared
 end
 
 local function outcome_of(status, reason)
@@ -217,7 +220,7 @@ local function decide_counted(self, fname, rule)
     if not m then return decide(self, fname, rule) end
     local clock = m.clock
     local started = clock and clock()
-    local status, reason, claims, scope, allow = decide(self, fname, rule)
+    local status, reason, claims, scope, allow, shared = decide(self, fname, rule)
     if started then m:observe(clock() - started) end
     local key = m.outcome_keys[status]
     key = key and key[reason or "allowed"]
@@ -227,7 +230,7 @@ local function decide_counted(self, fname, rule)
     end
     local pending = m.pending
     pending[key] = (pending[key] or 0) + 1
-    return status, reason, claims, scope, allow
+    return status, reason, claims, scope, allow, shared
 end
 
 --- Decides about this request without writing anything (no response, no headers, no ngx.ctx;
@@ -242,7 +245,8 @@ end
 --   `revocation check failed`
 -- @raise on a malformed rule
 function Guard:check(rule)
-    local status, reason, claims = decide_counted(self, "guard:check", rule)
+    local status, reason, claims, _, _, shared = decide_counted(self, "guard:check", rule)
+    if shared then claims = copy(claims) end
     return claims, status, reason
 end
 
@@ -338,10 +342,12 @@ end
 -- @treturn table the claims (only when the request goes on)
 -- @raise on a malformed rule
 function Guard:protect(rule)
-    local status, reason, claims, scope, allow = decide_counted(self, "guard:protect", rule)
+    local status, reason, claims, scope, allow, shared =
+        decide_counted(self, "guard:protect", rule)
     if status ~= 200 then return refuse(self, status, reason, scope, allow) end
-    ngx.ctx[self.ctx_field] = claims
     if self.headers then pass_upstream(self, claims) end
+    if shared then claims = copy(claims) end
+    ngx.ctx[self.ctx_field] = claims
     return claims
 end
 

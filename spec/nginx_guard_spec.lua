@@ -1,0 +1,61 @@
+-- auth0.apiv2.nginx's guard outside nginx, with a minimal fake ngx: what it hands out when its
+-- verifier has a cache (the real nginx specs are spec/openresty/guard and run).
+local token = require "auth0.apiv2.token"
+
+local KEY = token.key(string.rep("k", 48), { encoding = "raw" })
+local AUD = "GUARDspecAUDIENCE0123456789abcde"
+
+-- An ngx for one request at a time: the Authorization header, ngx.ctx, the request headers set.
+local function fake_ngx(jwt)
+    local fake = {
+        var = { http_authorization = "Bearer " .. jwt }, ctx = {}, header = {}, set = {},
+        WARN = 4, ERR = 3, HTTP_OK = 200,
+        get_phase = function() return "init" end,
+        log = function() end,
+    }
+    fake.req = {
+        get_method = function() return "GET" end,
+        set_header = function(name, value) fake.set[name] = value end,
+    }
+    return fake
+end
+
+describe("nginx guard: claims from a cached verifier", function()
+    local saved_ngx, nginx
+    setup(function()
+        saved_ngx = rawget(_G, "ngx")
+        nginx = require "auth0.apiv2.nginx"
+    end)
+    teardown(function() _G.ngx = saved_ngx end)
+
+    it("are the caller's own: changing them changes nothing for the next request", function()
+        local jwt = token.new{ aud = AUD, scopes = { "read:users" }, claims = { sub = "u1" } }
+            :sign(KEY)
+        local fresh = token.verify(jwt, KEY, { audience = AUD })
+        _G.ngx = fake_ngx(jwt)
+        local verifier = token.verifier{ key = KEY, audience = AUD, cache = 10 }
+        local guard = nginx.guard{ verifier = verifier, headers = { sub = "X-Sub" } }
+        local rule = { scopes = { "read:users" } }
+
+        local first = guard:protect(rule)             -- a miss: the claims built for it
+        assert.are.same(fresh, first)
+        assert.are.equal(first, ngx.ctx.claims)
+        first.sub, first.scopes.users.actions[1] = "someone else", "delete"
+
+        for round = 1, 2 do                           -- hits: from the cache, never its table
+            _G.ngx = fake_ngx(jwt)
+            local claims = guard:protect(rule)
+            assert.are.same(fresh, claims)
+            assert.are.equal(claims, ngx.ctx.claims)
+            assert.are.equal("u1", ngx.set["X-Sub"])
+            claims.sub, claims.scopes.users.actions[1] = "round " .. round, "delete"
+            local checked, status = guard:check(rule)
+            assert.are.equal(200, status)
+            assert.are.same(fresh, checked)
+            assert.are_not.equal(claims, checked)
+            checked.jti = "changed"
+        end
+        assert.are.same(fresh, verifier:verify(jwt))
+        assert.are.same({ hits = 5, misses = 1, entries = 1, size = 10 }, verifier:stats())
+    end)
+end)
