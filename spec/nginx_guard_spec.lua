@@ -1,6 +1,6 @@
 -- auth0.apiv2.nginx's guard outside nginx, with a minimal fake ngx: what it hands out when its
--- luacheck: globals ngx
 -- verifier has a cache (the real nginx specs are spec/openresty/guard and run).
+-- luacheck: globals ngx
 local token = require "auth0.apiv2.token"
 
 local KEY = token.key(string.rep("k", 48), { encoding = "raw" })
