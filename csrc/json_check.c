@@ -215,6 +215,22 @@ static const unsigned char STRING_STOP[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
+/* Whether any of the 8 bytes at s is a quote, a backslash or below 0x20 (SWAR: a byte's high
+   bit is set in (x - 0x01..) & ~x exactly when... x had a zero byte at or below it; a false
+   positive only sends the caller to its byte-by-byte loop, which decides). */
+static int has_string_stop(const unsigned char *s) {
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t x, quote, backslash;
+    memcpy(&x, s, 8);
+    quote = x ^ (ones * '"');
+    backslash = x ^ (ones * '\\');
+    return (((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) |
+            ((x - ones * 0x20) & ~x)) &
+            highs
+        ? 1
+        : 0;
+}
+
 /* Scans the string whose opening quote is at p->pos; on success leaves p->pos after the
    closing quote and, when name is not NULL, fills it in. */
 static int scan_string(json_parser *p, member_name *name) {
@@ -228,6 +244,7 @@ static int scan_string(json_parser *p, member_name *name) {
 
         if (!STRING_STOP[c]) { /* plain bytes (>= 0x80 were checked as UTF-8 already) */
             i++;
+            while (p->len - i >= 8 && !has_string_stop(s + i)) i += 8; /* 8 at a time */
             continue;
         }
         if (c == '"') {
@@ -290,10 +307,18 @@ static unsigned int name_hash(const unsigned char *text, const member_name *name
     return hash;
 }
 
+/* memcmp(a, b, n) == 0 for the short runs names are: a loop, not a library call per pair. */
+static int same_bytes(const unsigned char *a, const unsigned char *b, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
 /* Whether two names decode to the same bytes (the pairwise check of small objects). */
 static int names_equal(const unsigned char *text, const member_name *a, const member_name *b) {
     if (!a->has_escape && !b->has_escape)
-        return a->length == b->length && memcmp(text + a->start, text + b->start, a->length) == 0;
+        return a->length == b->length && same_bytes(text + a->start, text + b->start, a->length);
     {
         name_cursor ca, cb;
         cursor_init(&ca, text, a);
@@ -412,8 +437,7 @@ static int reserve_name_slot(json_parser *p) {
     return APIV2_JSON_OK;
 }
 
-static void skip_whitespace(json_parser *p) {
-    if (p->pos < p->len && p->text[p->pos] > ' ') return; /* the common case: none */
+static void skip_whitespace_run(json_parser *p) {
     while (p->pos < p->len) {
         unsigned char c = p->text[p->pos];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
@@ -421,18 +445,24 @@ static void skip_whitespace(json_parser *p) {
     }
 }
 
+/* Most texts have no whitespace at all: test the next byte before calling. */
+#define SKIP_WHITESPACE(p) \
+    do { \
+        if ((p)->pos < (p)->len && (p)->text[(p)->pos] <= ' ') skip_whitespace_run(p); \
+    } while (0)
+
 /* Parses `"name" :` and records the name for the innermost open object. */
 static int parse_member_name(json_parser *p) {
     int rc;
 
-    skip_whitespace(p);
+    SKIP_WHITESPACE(p);
     if (p->pos >= p->len || p->text[p->pos] != '"') return APIV2_JSON_INVALID;
     rc = reserve_name_slot(p);
     if (rc != APIV2_JSON_OK) return rc;
     rc = scan_string(p, &p->names[p->name_count]);
     if (rc != APIV2_JSON_OK) return rc;
     p->name_count++;
-    skip_whitespace(p);
+    SKIP_WHITESPACE(p);
     if (p->pos >= p->len || p->text[p->pos] != ':') return APIV2_JSON_INVALID;
     p->pos++;
     return APIV2_JSON_OK;
@@ -500,7 +530,7 @@ static long wanted_slot(const json_parser *p) {
         const apiv2_json_want *w = &p->want[i];
         if (!name->has_escape) {
             if (name->length == w->name_len &&
-                memcmp(p->text + name->start, w->name, w->name_len) == 0)
+                same_bytes(p->text + name->start, (const unsigned char *)w->name, w->name_len))
                 return (long)i;
         } else {
             name_cursor c;
@@ -530,7 +560,7 @@ static int parse_document(json_parser *p) {
     for (;;) {
         unsigned char c;
 
-        skip_whitespace(p);
+        SKIP_WHITESPACE(p);
         if (p->pos >= p->len) return APIV2_JSON_INVALID;
         c = p->text[p->pos];
         if (depth > 0 && frame_size_slot[depth - 1] != NO_SIZE)
@@ -552,7 +582,7 @@ static int parse_document(json_parser *p) {
             }
             depth++;
             p->pos++;
-            skip_whitespace(p);
+            SKIP_WHITESPACE(p);
             if (p->pos < p->len && p->text[p->pos] == closer) {
                 p->pos++;
                 depth--; /* empty container: a complete value */
@@ -577,7 +607,7 @@ static int parse_document(json_parser *p) {
                 p->found[slot].end = p->pos;
                 slot = -1;
             }
-            skip_whitespace(p);
+            SKIP_WHITESPACE(p);
             if (depth == 0) return p->pos == p->len ? APIV2_JSON_OK : APIV2_JSON_INVALID;
             if (p->pos >= p->len) return APIV2_JSON_INVALID;
             c = p->text[p->pos];
