@@ -274,11 +274,11 @@ function M.new(opts)
     if not key_fn and p.now == nil then
         -- The common case as one closure over the policy (upvalues, not fields): the pass
         -- and what follows it, for check, which is a gateway's every request.
-        local keys, leeway, require_exp, audience, all, any = spec, p.leeway, p.require_exp,
+        local prepared, leeway, require_exp, audience, all, any = spec, p.leeway, p.require_exp,
             p.audience, p.all, p.any
         p.fast_pass = function(jwt)
-            return conclude(p, pass(jwt, keys, clock_now(), leeway, require_exp, audience, all,
-                any, 0))
+            return conclude(p, pass(jwt, prepared, clock_now(), leeway, require_exp, audience,
+                all, any, 0))
         end
     end
     p.cache = size and size > 0 and token_cache.new(size) or false
@@ -344,7 +344,7 @@ function Verifier:check(jwt)
         end
         self.misses = self.misses + 1
     end
-    local fast, ok, aud, jti, exp, nbf, iat = self.fast_pass, nil, nil, nil, nil, nil, nil
+    local fast, ok, aud, jti, exp, nbf, iat = self.fast_pass
     if fast then
         ok, aud, jti, exp, nbf, iat = fast(jwt)
     else
