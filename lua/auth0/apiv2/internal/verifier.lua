@@ -216,7 +216,8 @@ function M.verify(jwt, key_or_keys, opts)
     local fname = "token.verify"
     local p = policy_of(fname, opts, VERIFY_OPTIONS, 2)
     local kind = type(key_or_keys)
-    if kind ~= "string" and kind ~= "table" and kind ~= "function" and not is_key(key_or_keys) then
+    local key_object = kind == "userdata" and is_key(key_or_keys)
+    if not key_object and kind ~= "string" and kind ~= "table" and kind ~= "function" then
         error(fname .. ": key must be " .. KEY_KINDS, 2)
     end
     if type(jwt) ~= "string" then
@@ -228,7 +229,7 @@ function M.verify(jwt, key_or_keys, opts)
         return nil, reason, missing
     end
     local claims, reason, missing
-    if is_key(key_or_keys) then   -- the common case: nothing to decode, nothing to wipe
+    if key_object then   -- the common case: nothing to decode, nothing to wipe
         claims, reason, missing = run(fname, p, key_or_keys, nil, jwt, 1)
     else
         local made = {}
