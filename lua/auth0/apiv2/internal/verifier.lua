@@ -104,8 +104,9 @@ local function policy_of(fname, opts, allowed, level, clock_ok)
     if opts.mask_no_key ~= nil and type(opts.mask_no_key) ~= "boolean" then
         error(fname .. ": mask_no_key must be a boolean", level)
     end
-    local all = scope_list(fname, "scopes", opts.scopes, level)
-    local any = scope_list(fname, "any", opts.any, level)
+    local all, any = opts.scopes, opts.any   -- (tested before the calls: usually both nil)
+    if all ~= nil then all = scope_list(fname, "scopes", all, level) end
+    if any ~= nil then any = scope_list(fname, "any", any, level) end
     if any and any[1] == nil then error(fname .. ": any must be a non-empty list", level) end
     if opts.endpoint ~= nil then
         if any then error(fname .. ": give either any or endpoint, not both", level) end
