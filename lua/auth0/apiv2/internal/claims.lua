@@ -18,4 +18,18 @@ M.MAX_LEEWAY_S = 300
 --- A lifetime of more than a century is a mistake, and a bound keeps iat + lifetime exact.
 M.MAX_LIFETIME_S = 100 * 366 * 86400
 
+--- The time rules of verification (the C pass, csrc/core.c, has the same in C): nil when the
+-- time claims (numbers, or nil when absent) pass at `now` with `leeway`, else the reason.
+-- Compared as now - leeway >= exp, not exp + leeway: an integer exp could wrap.
+function M.time_verdict(now, leeway, require_exp, exp, nbf, iat)
+    if exp == nil then
+        if require_exp then return "exp missing" end
+    elseif now - leeway >= exp then
+        return "expired"
+    end
+    if nbf ~= nil and nbf > now + leeway then return "not yet valid" end
+    if iat ~= nil and iat > now + leeway then return "issued in the future" end
+    return nil
+end
+
 return M

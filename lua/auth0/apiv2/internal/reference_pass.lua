@@ -50,6 +50,7 @@ local function audience_matches(aud, audience)
 end
 
 local TIME_CLAIMS = require("auth0.apiv2.internal.claims").TIMES
+local time_verdict = require("auth0.apiv2.internal.claims").time_verdict
 
 --- One token through the policy, up to (not including) revocation.
 -- @tparam string jwt
@@ -97,13 +98,8 @@ function M.pass(jwt, keys, now, leeway, require_exp, audience, all, any, want)
         end
     end
     local exp, nbf, iat = claims.exp, claims.nbf, claims.iat
-    if exp == nil then
-        if require_exp then return nil, "exp missing" end
-    elseif now - leeway >= exp then   -- not exp + leeway: an integer exp could wrap
-        return nil, "expired"
-    end
-    if nbf ~= nil and nbf > now + leeway then return nil, "not yet valid" end
-    if iat ~= nil and iat > now + leeway then return nil, "issued in the future" end
+    local too_early_or_late = time_verdict(now, leeway, require_exp, exp, nbf, iat)
+    if too_early_or_late then return nil, too_early_or_late end
     if audience ~= nil and not audience_matches(claims.aud, audience) then
         return nil, "audience mismatch"
     end

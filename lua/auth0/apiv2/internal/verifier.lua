@@ -30,6 +30,7 @@ local pass = M.pass
 if core.set_json_null then core.set_json_null(null) end
 
 local MAX_LEEWAY = require("auth0.apiv2.internal.claims").MAX_LEEWAY_S
+local time_verdict = require("auth0.apiv2.internal.claims").time_verdict
 local MAX_CACHE = 2 ^ 31
 local KEY_KINDS = "a key object, a secret string, a list of them or a function"
 
@@ -305,16 +306,9 @@ end
 -- A cache hit: the times against the clock of now, then revocation. nil when it passes, else
 -- the reason (the entry is dropped: it would fail again).
 local function recheck(self, jwt, entry)
-    local now, leeway = now_of(self), self.leeway
-    local exp, nbf, iat = entry.exp, entry.nbf, entry.iat
-    local reason
-    if exp ~= nil and now - leeway >= exp then
-        reason = "expired"
-    elseif nbf ~= nil and nbf > now + leeway then
-        reason = "not yet valid"
-    elseif iat ~= nil and iat > now + leeway then
-        reason = "issued in the future"
-    else
+    local reason = time_verdict(now_of(self), self.leeway, self.require_exp, entry.exp,
+        entry.nbf, entry.iat)
+    if not reason then
         local is_revoked = self.is_revoked
         if not is_revoked then return nil end
         local revoked, err = is_revoked(copy(entry.aud), copy(entry.jti))
