@@ -215,20 +215,18 @@ static const unsigned char STRING_STOP[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
-/* Whether any of the 8 bytes at s is a quote, a backslash or below 0x20 (SWAR: a byte's high
-   bit is set in (x - 0x01..) & ~x exactly when... x had a zero byte at or below it; a false
-   positive only sends the caller to its byte-by-byte loop, which decides). */
+/* Whether any of the 8 bytes at s may be a quote, a backslash or below 0x20 (SWAR: in
+   (x - 0x01..) & ~x & 0x80.., the lowest zero byte of x sets its high bit; bytes above it may
+   be flagged falsely, which only sends the caller to its byte-by-byte loop, which decides). */
 static int has_string_stop(const unsigned char *s) {
     const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
     uint64_t x, quote, backslash;
     memcpy(&x, s, 8);
     quote = x ^ (ones * '"');
     backslash = x ^ (ones * '\\');
-    return (((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) |
-            ((x - ones * 0x20) & ~x)) &
-            highs
-        ? 1
-        : 0;
+    return ((((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) |
+             ((x - ones * 0x20) & ~x)) &
+            highs) != 0;
 }
 
 /* Scans the string whose opening quote is at p->pos; on success leaves p->pos after the
@@ -563,6 +561,7 @@ static int parse_document(json_parser *p) {
         SKIP_WHITESPACE(p);
         if (p->pos >= p->len) return APIV2_JSON_INVALID;
         c = p->text[p->pos];
+        /* cppcheck-suppress uninitvar ; frames below depth were all set when opened */
         if (depth > 0 && frame_size_slot[depth - 1] != NO_SIZE)
             p->sizes->sizes[frame_size_slot[depth - 1]]++; /* one more element or member */
         if (slot >= 0 && depth == 1) {

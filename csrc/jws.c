@@ -45,20 +45,26 @@ const char *apiv2_jws_split(const char *jwt, size_t n, size_t *dot1, size_t *dot
     return apiv2_jws_find_dots(jwt, n, dot1, dot2);
 }
 
+const char *apiv2_jws_json_object(const unsigned char *text, size_t n, const apiv2_json_want *want,
+                                  size_t want_count, apiv2_json_span *found,
+                                  apiv2_json_sizes *sizes, const char *not_object) {
+    const char *reason = NULL;
+    size_t i;
+    if (apiv2_json_check_members((const char *)text, n, &reason, want, want_count, found, sizes) !=
+        0)
+        return reason ? reason : "invalid json";
+    /* lua-cjson turns arrays into tables too: only the text tells an object. */
+    for (i = 0; i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n');
+         i++) {
+    }
+    return i < n && text[i] == '{' ? NULL : not_object;
+}
+
 /* Decodes one JSON segment and checks it strictly; NULL or a failure reason. */
 static const char *decode_json_segment(const char *seg, size_t n, unsigned char *out,
                                        size_t *outlen, const char *not_object) {
-    const char *reason = NULL;
-    size_t i;
     if (!apiv2_b64url_decode(seg, n, out, outlen)) return "invalid base64url";
-    if (apiv2_json_check((const char *)out, *outlen, &reason) != 0)
-        return reason ? reason : "invalid json";
-    /* lua-cjson turns arrays into tables too: only the text tells an object. */
-    for (i = 0;
-         i < *outlen && (out[i] == ' ' || out[i] == '\t' || out[i] == '\r' || out[i] == '\n');
-         i++) {
-    }
-    return i < *outlen && out[i] == '{' ? NULL : not_object;
+    return apiv2_jws_json_object(out, *outlen, NULL, 0, NULL, NULL, not_object);
 }
 
 const char *apiv2_jws_parse(const char *jwt, size_t n, apiv2_jws *out) {

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include "hidden.h"
+#include "json_check.h"
 
 #define APIV2_TOKEN_MAX 8192
 /* Decoded segments are shorter than the token: each buffer below holds any of them. */
@@ -28,6 +29,14 @@ APIV2_HIDDEN const char *apiv2_jws_split(const char *jwt, size_t n, size_t *dot1
    base64url alphabet or a dot. */
 APIV2_HIDDEN const char *apiv2_jws_find_dots(const char *jwt, size_t n, size_t *dot1, size_t *dot2);
 APIV2_HIDDEN int apiv2_jws_chars_ok(const char *jwt, size_t n);
+
+/* NULL when the decoded segment text[0..n) is one strict JSON text (apiv2_json_check) and an
+   object, else "invalid utf8", "invalid json", "duplicate member", "too deep", "out of
+   memory" or not_object; records as apiv2_json_check_members does (want may be NULL). */
+APIV2_HIDDEN const char *apiv2_jws_json_object(const unsigned char *text, size_t n,
+                                               const apiv2_json_want *want, size_t want_count,
+                                               apiv2_json_span *found, apiv2_json_sizes *sizes,
+                                               const char *not_object);
 
 /* NULL when jwt[0..n) passes the rules (out is filled), else a static reason:
    "token too long", "malformed token", "invalid base64url", "invalid utf8", "invalid json",

@@ -17,20 +17,6 @@ static int is_space(unsigned char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Checks one decoded JSON segment, recording the wanted members (and, when sizes is not NULL,
-   the containers' sizes); NULL or a reason. */
-static const char *json_segment(const unsigned char *text, size_t n, const apiv2_json_want *want,
-                                size_t count, apiv2_json_span *found, apiv2_json_sizes *sizes,
-                                const char *not_object) {
-    const char *reason = NULL;
-    size_t i;
-    if (apiv2_json_check_members((const char *)text, n, &reason, want, count, found, sizes) != 0)
-        return reason ? reason : "invalid json";
-    for (i = 0; i < n && is_space(text[i]); i++) {
-    }
-    return i < n && text[i] == '{' ? NULL : not_object;
-}
-
 /* Whether the checked JSON string at span (quotes included) decodes to exactly s[0..n). */
 static int string_equals(apiv2_vpass *v, const unsigned char *text, size_t start, size_t end,
                          const char *s, size_t n) {
@@ -92,13 +78,13 @@ const char *apiv2_vpass_run(const char *jwt, size_t n, apiv2_vpass *v) {
         return "malformed token";
     if (!header_ok) return "invalid base64url";
     if (!memo_hit) {
-        reason = json_segment(out->header, out->header_len, HEADER_WANT, APIV2_H_COUNT, v->header,
-                              NULL, "header not an object");
+        reason = apiv2_jws_json_object(out->header, out->header_len, HEADER_WANT, APIV2_H_COUNT,
+                                       v->header, NULL, "header not an object");
         if (reason) return reason;
     }
     if (!payload_ok) return "invalid base64url";
-    reason = json_segment(out->payload, out->payload_len, CLAIM_WANT, APIV2_C_COUNT, v->claim,
-                          &v->sizes, "payload not an object");
+    reason = apiv2_jws_json_object(out->payload, out->payload_len, CLAIM_WANT, APIV2_C_COUNT,
+                                   v->claim, &v->sizes, "payload not an object");
     if (reason) return reason;
     if (!signature_ok) return "invalid base64url";
     out->signing_input_len = dot2;
