@@ -108,16 +108,19 @@ def missing_parts():
 
 
 class Redis:
-    def __init__(self, tmp, port=None):
+    def __init__(self, tmp, port=None, password=None):
         self.tmp = tmp
         self.port = port or free_port()
+        self.password = password
         self.proc = None
 
     def start(self):
         self.log = open(os.path.join(self.tmp, "redis-%d.log" % self.port), "ab")
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.tmp], stdout=self.log, stderr=subprocess.STDOUT,
+             "--appendonly", "no", "--dir", self.tmp]
+            + (["--requirepass", self.password] if self.password else []),
+            stdout=self.log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL)
         deadline = time.time() + 10
         while time.time() < deadline:
@@ -126,9 +129,10 @@ class Redis:
             time.sleep(0.05)
         raise RuntimeError("redis-server did not start on port %d" % self.port)
 
-    def cli(self, *args):
-        r = subprocess.run(["redis-cli", "-p", str(self.port), "--raw"] + list(args),
-                           capture_output=True, text=True, timeout=10)
+    def cli(self, *args, db=0):
+        auth = ["--no-auth-warning", "-a", self.password] if self.password else []
+        r = subprocess.run(["redis-cli", "-p", str(self.port), "-n", str(db), "--raw"] + auth
+                           + list(args), capture_output=True, text=True, timeout=10)
         return r.stdout.strip()
 
     def signal(self, sig):
@@ -202,7 +206,8 @@ class Node:
         os.makedirs(os.path.join(self.prefix, "temp"), exist_ok=True)
         values = {"SPEC_DIR": HERE, "APIV2_ROOT": ROOT, "NODE": name, "PORT": self.port,
                   "REDIS_PORT": redis_port, "AUTH0_URL": auth0_url, "ON_STALE": "open",
-                  "MAX_STALE": 60, "SYNC_INTERVAL": 1, "LEASE": 3, "POLL_INTERVAL": 1}
+                  "MAX_STALE": 60, "SYNC_INTERVAL": 1, "LEASE": 3, "POLL_INTERVAL": 1,
+                  "REDIS_PASSWORD": "", "REDIS_DB": 0}
         values.update({k.upper(): v for k, v in settings.items()})
         with open(os.path.join(HERE, "nginx.conf")) as f:
             conf = f.read()
@@ -253,8 +258,8 @@ class Node:
             body["exp"] = exp
         return request(self.port, "POST", "/revoke", body)
 
-    def get(self, jwt, conn=None):
-        return request(self.port, "GET", "/api", headers={"Authorization": "Bearer " + jwt},
+    def get(self, jwt, conn=None, path="/api"):
+        return request(self.port, "GET", path, headers={"Authorization": "Bearer " + jwt},
                        conn=conn)
 
     def metrics(self):
@@ -303,10 +308,11 @@ class Fleet:
         self.redis = Redis(self.tmp)
         self.mock = Mock(self.tmp)
         self.nodes = []
+        self.extra_redis = []   # more servers a test starts (stopped with the rest)
 
-    def add_node(self, name, **settings):
-        node = Node(self.tmp, name, self.redis.port, "http://127.0.0.1:%d/api/v2" % self.mock.port,
-                    **settings)
+    def add_node(self, name, redis=None, **settings):
+        node = Node(self.tmp, name, (redis or self.redis).port,
+                    "http://127.0.0.1:%d/api/v2" % self.mock.port, **settings)
         self.nodes.append(node)
         return node
 
@@ -318,5 +324,7 @@ class Fleet:
                 pass
         self.mock.stop()
         self.redis.kill()
+        for extra in self.extra_redis:
+            extra.kill()
         if not keep:
             shutil.rmtree(self.tmp, ignore_errors=True)

@@ -23,12 +23,14 @@ function M.init_worker()
                                    timeout = 2000, retries = 0 },
         interval = settings.poll_interval,
         redis = { host = "127.0.0.1", port = settings.redis_port, timeout = 500,
+                  password = settings.redis_password ~= "" and settings.redis_password or nil,
+                  db = settings.redis_db ~= 0 and settings.redis_db or nil,
                   on_stale = settings.on_stale, max_stale = settings.max_stale,
                   sync_interval = settings.sync_interval, lease = settings.lease,
                   poll_interval = settings.poll_interval, backoff_max = 0.5 },
     }
-    -- The guard is here for its metrics (the backend's series in serve_metrics); the
-    -- protected location below checks with token.verify to see the verdict's reason.
+    -- The guard gives the backend's series in serve_metrics and protects /guarded; /api
+    -- checks with token.verify to see the verdict's reason.
     M.guard = nginx.guard{ verifier = token.verifier{ key = key, audience = aud },
                            revocations = store, metrics = "auth0_metrics" }
     local ok, err = M.guard:start()
@@ -51,6 +53,13 @@ function M.protect()
     if not jwt then return reply(401, { error = "unauthorized" }) end
     local claims, reason = token.verify(jwt, key, { audience = aud, is_revoked = store.is_revoked })
     if not claims then return reply(401, { error = "invalid_token", error_description = reason }) end
+end
+
+-- /guarded: the guard's own answer (a stale "closed" store is its 503).
+function M.guarded()
+    ngx.header["X-Worker-Id"] = ngx.worker.id()
+    ngx.header["X-Node"] = settings.node
+    M.guard:protect{}
 end
 
 function M.revoke()
