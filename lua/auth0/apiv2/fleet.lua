@@ -15,7 +15,6 @@ local M = {}
 
 local type, pcall, error, setmetatable, tostring = type, pcall, error, setmetatable, tostring
 local floor = math.floor
-local gsub = string.gsub
 
 M.DEFAULT_TIMEOUT = 2000   -- ms, for connecting and each command
 
@@ -41,9 +40,7 @@ end
 
 -- lua-redis raises "redis error: ..." and "could not connect to ...": keep the message, not
 -- the file:line in front of it.
-local function message_of(err)
-    return (gsub(tostring(err), "^[^\n]-:%d+: ", ""))
-end
+local message_of = options.without_position
 
 local Fleet = {}
 Fleet.__index = Fleet
