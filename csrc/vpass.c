@@ -59,10 +59,12 @@ void apiv2_vpass_init(apiv2_vpass *v) {
 const char *apiv2_vpass_run(const char *jwt, size_t n, apiv2_vpass *v) {
     size_t dot1, dot2, header_n, payload_n, signature_n;
     const char *reason = apiv2_jws_find_dots(jwt, n, &dot1, &dot2);
-    const char *payload_seg = jwt + dot1 + 1, *signature_seg = jwt + dot2 + 1;
+    const char *payload_seg, *signature_seg;
     apiv2_jws *out = &v->jws;
     int header_ok = 1, payload_ok, signature_ok, memo_hit;
-    if (reason) return reason;
+    if (reason) return reason; /* (the dots are set only when there is none) */
+    payload_seg = jwt + dot1 + 1;
+    signature_seg = jwt + dot2 + 1;
     header_n = dot1;
     payload_n = dot2 - dot1 - 1;
     signature_n = n - dot2 - 1;
