@@ -4,19 +4,38 @@ static const char ENCODE_URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 
 /* A digit's value is 0..63; the two alphabet-specific pairs also carry a flag saying which
    alphabet they belong to (the secret decoder refuses a mix). */
-#define BAD 0xff
+#define BAD APIV2_B64URL_BAD
 #define URL_ONLY 0x40 /* '-' and '_' */
 #define STD_ONLY 0x80 /* '+' and '/' */
 
+/* The URL alphabet's digit values, BAD for every other byte (the one copy of the alphabet):
+   the decoders look each character up once instead of branching on ranges (a token's
+   characters are random, so range tests mispredict; this loop is most of a verification's
+   decoding time). */
+const unsigned char apiv2_b64url_value[256] = {
+    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
+    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
+    BAD, BAD, BAD, BAD, BAD, BAD, BAD, 62,  BAD, BAD, 52,  53,  54,  55,  56,  57,  58,  59,  60,
+    61,  BAD, BAD, BAD, BAD, BAD, BAD, BAD, 0,   1,   2,   3,   4,   5,   6,   7,   8,   9,   10,
+    11,  12,  13,  14,  15,  16,  17,  18,  19,  20,  21,  22,  23,  24,  25,  BAD, BAD, BAD, BAD,
+    63,  BAD, 26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,  37,  38,  39,  40,  41,  42,
+    43,  44,  45,  46,  47,  48,  49,  50,  51,  BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
+    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
+    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
+    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
+    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
+    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
+    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
+    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
+};
+
+/* A secret's digit: the URL alphabet's value, with the two alphabet-specific pairs flagged. */
 static unsigned char decode_value(unsigned char c) {
-    if (c >= 'A' && c <= 'Z') return (unsigned char)(c - 'A');
-    if (c >= 'a' && c <= 'z') return (unsigned char)(c - 'a' + 26);
-    if (c >= '0' && c <= '9') return (unsigned char)(c - '0' + 52);
     if (c == '-') return 62 | URL_ONLY;
     if (c == '_') return 63 | URL_ONLY;
     if (c == '+') return 62 | STD_ONLY;
     if (c == '/') return 63 | STD_ONLY;
-    return BAD;
+    return apiv2_b64url_value[c];
 }
 
 size_t apiv2_b64url_encoded_len(size_t n) {
@@ -75,34 +94,14 @@ static int decode_digits(const char *in, size_t n, unsigned char *out, size_t *o
     return 1;
 }
 
-/* The URL alphabet's digit values, BAD for every other byte: the token-segment decoder looks
-   each character up once instead of branching on ranges (a token's characters are random, so
-   range tests mispredict; this loop is most of a verification's decoding time). */
-static const unsigned char URL_VALUE[256] = {
-    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
-    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
-    BAD, BAD, BAD, BAD, BAD, BAD, BAD, 62,  BAD, BAD, 52,  53,  54,  55,  56,  57,  58,  59,  60,
-    61,  BAD, BAD, BAD, BAD, BAD, BAD, BAD, 0,   1,   2,   3,   4,   5,   6,   7,   8,   9,   10,
-    11,  12,  13,  14,  15,  16,  17,  18,  19,  20,  21,  22,  23,  24,  25,  BAD, BAD, BAD, BAD,
-    63,  BAD, 26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,  37,  38,  39,  40,  41,  42,
-    43,  44,  45,  46,  47,  48,  49,  50,  51,  BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
-    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
-    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
-    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
-    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
-    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
-    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
-    BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
-};
-
 int apiv2_b64url_decode(const char *in, size_t n, unsigned char *out, size_t *outlen) {
     const unsigned char *s = (const unsigned char *)in;
     size_t i = 0, o = 0, rest;
     unsigned long v;
     if (n % 4 == 1) return 0;
     for (; i + 4 <= n; i += 4) {
-        unsigned a = URL_VALUE[s[i]], b = URL_VALUE[s[i + 1]], c = URL_VALUE[s[i + 2]],
-                 d = URL_VALUE[s[i + 3]];
+        unsigned a = apiv2_b64url_value[s[i]], b = apiv2_b64url_value[s[i + 1]],
+                 c = apiv2_b64url_value[s[i + 2]], d = apiv2_b64url_value[s[i + 3]];
         if ((a | b | c | d) & 0xc0) return 0; /* BAD has these bits, digits never */
         v = ((unsigned long)a << 18) | ((unsigned long)b << 12) | ((unsigned long)c << 6) | d;
         out[o++] = (unsigned char)(v >> 16);
@@ -111,8 +110,8 @@ int apiv2_b64url_decode(const char *in, size_t n, unsigned char *out, size_t *ou
     }
     rest = n - i;
     if (rest) { /* 2 or 3 characters: 1 or 2 bytes, the unused low bits zero (canonical) */
-        unsigned a = URL_VALUE[s[i]], b = URL_VALUE[s[i + 1]],
-                 c = rest == 3 ? URL_VALUE[s[i + 2]] : 0;
+        unsigned a = apiv2_b64url_value[s[i]], b = apiv2_b64url_value[s[i + 1]],
+                 c = rest == 3 ? apiv2_b64url_value[s[i + 2]] : 0;
         if ((a | b | c) & 0xc0) return 0;
         v = ((unsigned long)a << 18) | ((unsigned long)b << 12) | ((unsigned long)c << 6);
         out[o++] = (unsigned char)(v >> 16);

@@ -11,6 +11,10 @@ APIV2_HIDDEN size_t apiv2_b64url_encoded_len(size_t n);
 /* Writes apiv2_b64url_encoded_len(n) characters to out (no NUL, no padding). */
 APIV2_HIDDEN void apiv2_b64url_encode(const unsigned char *in, size_t n, char *out);
 
+/* A byte's digit value in the URL alphabet (0..63), or APIV2_B64URL_BAD for any other byte. */
+#define APIV2_B64URL_BAD 0xff
+APIV2_HIDDEN extern const unsigned char apiv2_b64url_value[256];
+
 /* Upper bound of the bytes a decoder writes for n characters. */
 #define B64URL_DECODED_MAX(n) ((n) / 4 * 3 + 2)
 

@@ -18,9 +18,10 @@
 #define FNV_OFFSET_BASIS 2166136261u
 #define FNV_PRIME 16777619u
 
-/* One member name: the raw bytes between the quotes, and (once its object is to be sorted) a
-   hash of the decoded UTF-8 bytes,
-   so "\u0061" and "a" hash alike. has_escape lets plain names compare with memcmp. */
+/* One member name: the raw bytes between the quotes, and a hash of the decoded UTF-8 bytes, so
+   "\u0061" and "a" hash alike, set only when its object is big enough to be sorted (0 until
+   then, so compare_names goes by the bytes alone). has_escape lets plain names compare byte
+   by byte without decoding. */
 typedef struct {
     size_t start;
     size_t length;
@@ -313,31 +314,15 @@ static int same_bytes(const unsigned char *a, const unsigned char *b, size_t n) 
     return 1;
 }
 
-/* Whether two names decode to the same bytes (the pairwise check of small objects). */
-static int names_equal(const unsigned char *text, const member_name *a, const member_name *b) {
-    if (!a->has_escape && !b->has_escape)
-        return a->length == b->length && same_bytes(text + a->start, text + b->start, a->length);
-    {
-        name_cursor ca, cb;
-        cursor_init(&ca, text, a);
-        cursor_init(&cb, text, b);
-        for (;;) {
-            int xa = cursor_next(&ca);
-            int xb = cursor_next(&cb);
-            if (xa != xb) return 0;
-            if (xa < 0) return 1;
-        }
-    }
-}
-
-/* Total order on decoded names: hash first (cheap), then the decoded bytes. Plain memcmp on
-   raw UTF-8 gives the same order as the cursor, so mixing both paths stays consistent. */
+/* Total order on decoded names: hash first (cheap), then the decoded bytes. Plain bytes
+   compared on raw UTF-8 give the same order as the cursor, so mixing both paths stays consistent. */
 static int compare_names(const unsigned char *text, const member_name *a, const member_name *b) {
     if (a->hash != b->hash) return a->hash < b->hash ? -1 : 1;
     if (!a->has_escape && !b->has_escape) {
-        size_t shorter = a->length < b->length ? a->length : b->length;
-        int r = memcmp(text + a->start, text + b->start, shorter);
-        if (r != 0) return r < 0 ? -1 : 1;
+        size_t shorter = a->length < b->length ? a->length : b->length, i;
+        const unsigned char *ta = text + a->start, *tb = text + b->start;
+        for (i = 0; i < shorter; i++) /* names are short: a loop, not a library call per pair */
+            if (ta[i] != tb[i]) return ta[i] < tb[i] ? -1 : 1;
         if (a->length != b->length) return a->length < b->length ? -1 : 1;
         return 0;
     } else {
@@ -393,7 +378,7 @@ static int has_duplicate_names(json_parser *p, size_t base) {
         for (i = 0; i < n && !found; i++) {
             size_t j;
             for (j = i + 1; j < n; j++) {
-                if (names_equal(p->text, &v[i], &v[j])) {
+                if (compare_names(p->text, &v[i], &v[j]) == 0) { /* hashes unset: 0 == 0 */
                     found = 1;
                     break;
                 }
