@@ -274,16 +274,6 @@ function M.new(opts)
         error(fname .. ": cache must be a whole number of entries (0 for none)", 2)
     end
     p.keys, p.key_fn = spec, key_fn
-    if not key_fn and p.now == nil then
-        -- The common case as one closure over the policy (upvalues, not fields): the pass
-        -- and what follows it, for check, which is a gateway's every request.
-        local prepared, leeway, require_exp, audience, all, any = spec, p.leeway, p.require_exp,
-            p.audience, p.all, p.any
-        p.fast_pass = function(jwt)
-            return conclude(p, pass(jwt, prepared, clock_now(), leeway, require_exp, audience,
-                all, any, 0))
-        end
-    end
     p.cache = size and size > 0 and token_cache.new(size) or false
     p.cache_size = p.cache and size or 0
     p.hits, p.misses = 0, 0
@@ -340,15 +330,9 @@ function Verifier:check(jwt)
         end
         self.misses = self.misses + 1
     end
-    local fast, ok, aud, jti, exp, nbf, iat = self.fast_pass
-    if fast then
-        ok, aud, jti, exp, nbf, iat = fast(jwt)
-    else
-        ok, aud, jti, exp, nbf, iat = run("token.verifier", self, self.keys, self.key_fn, jwt, 0)
-    end
+    local ok, aud, jti, exp, nbf, iat = run("token.verifier", self, self.keys, self.key_fn, jwt, 0)
     if not ok then return nil, aud, jti end
-    local out_aud = self.audience or (type(aud) == "string" and aud or nil)   -- aud_out
-    local out_jti = type(jti) == "string" and jti or nil
+    local out_aud, out_jti = aud_out(self, aud), string_or_nil(jti)
     if cache then
         cache:put(jwt, { exp = exp, nbf = nbf, iat = iat, aud = aud, jti = jti,
                          aud_out = out_aud, jti_out = out_jti })
@@ -356,10 +340,12 @@ function Verifier:check(jwt)
     return true, out_aud, out_jti, exp
 end
 
--- v:verify without the copy on a cache hit, for the library's own readers (the nginx guard):
--- claims | nil, reason [, missing]; a third value true says the claims are the cache's own
--- table, which the caller must only read and never hand out (copy it first).
+-- v:verify without the copy on a cache hit: claims, nil, nil, shared | nil, reason, missing.
+-- shared: the claims are the cache's own table, to read and never hand out (copy it first).
 local function verified(self, jwt)
+    if type(jwt) ~= "string" then
+        error("verifier:verify: token must be a string, got " .. type(jwt), 3)
+    end
     local cache = self.cache
     local entry
     if cache then
@@ -368,14 +354,14 @@ local function verified(self, jwt)
             self.hits = self.hits + 1
             local reason = recheck(self, jwt, entry)
             if reason then return nil, reason end
-            if entry.claims then return entry.claims, nil, true end
+            if entry.claims then return entry.claims, nil, nil, true end
         else
             self.misses = self.misses + 1
         end
     end
     local claims, aud, jti, exp, nbf, iat = run("token.verifier", self, self.keys, self.key_fn,
         jwt, 1)
-    if not claims then return nil, aud, jti end   -- jti: the missing scopes, if any
+    if not claims then return nil, aud, jti end   -- (jti here: the missing scopes, if any)
     if cache then
         -- The cache keeps its own copy: the caller may change the table it was given.
         if entry then
@@ -391,25 +377,16 @@ end
 
 --- v:verify(jwt) -> claims | nil, reason [, missing scopes]
 function Verifier:verify(jwt)
-    if type(jwt) ~= "string" then
-        error("verifier:verify: token must be a string, got " .. type(jwt), 2)
-    end
-    local claims, reason, third = verified(self, jwt)
-    if not claims then return nil, reason, third end   -- third: the missing scopes, if any
-    if third then return copy(claims) end               -- third: the cache's own table
-    return claims
+    local claims, reason, missing, shared = verified(self, jwt)
+    if shared then return copy(claims) end
+    return claims, reason, missing
 end
 
---- For the library's own modules: claims, nil, shared | nil, reason [, missing], where
--- shared says the claims are the verifier's cached table (read it, never hand it out).
--- Anything with a `verify` method that is not a verifier of this module gets its verify.
+--- For the library's own modules (the nginx guard): what verified returns, the cache's claims
+-- read in place. Anything with a `verify` method that is not a verifier of this module gets
+-- its verify (its claims are then never shared).
 function M.verified(v, jwt)
-    if getmetatable(v) == Verifier then
-        if type(jwt) ~= "string" then
-            error("verifier:verify: token must be a string, got " .. type(jwt), 2)
-        end
-        return verified(v, jwt)
-    end
+    if getmetatable(v) == Verifier then return verified(v, jwt) end
     return v:verify(jwt)
 end
 

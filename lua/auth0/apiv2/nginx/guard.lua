@@ -190,8 +190,8 @@ local function decide(self, fname, rule)
         if problem == "multiple" then return 400, "more than one token" end
         return 401, "no token"
     end
-    local claims, reason, shared = verified(self.verifier, jwt)
-    if not claims then   -- (shared is then the missing scopes of the verifier's own rules)
+    local claims, reason, _, shared = verified(self.verifier, jwt)
+    if not claims then
         if UNAVAILABLE[reason] then return 503, reason end
         return 401, reason
     end
