@@ -37,10 +37,15 @@ function M.init_worker()
     if not ok then ngx.log(ngx.ERR, "node: ", err) end
 end
 
-local function reply(status, body)
-    ngx.status = status
+-- Which node and worker answered (the driver checks both workers of each node).
+local function mark()
     ngx.header["X-Worker-Id"] = ngx.worker.id()
     ngx.header["X-Node"] = settings.node
+end
+
+local function reply(status, body)
+    ngx.status = status
+    mark()
     ngx.say(cjson.encode(body))
     return ngx.exit(status)
 end
@@ -48,8 +53,7 @@ end
 function M.protect()
     local header = ngx.var.http_authorization or ""
     local jwt = header:match("^Bearer (%S+)$")
-    ngx.header["X-Worker-Id"] = ngx.worker.id()
-    ngx.header["X-Node"] = settings.node
+    mark()
     if not jwt then return reply(401, { error = "unauthorized" }) end
     local claims, reason = token.verify(jwt, key, { audience = aud, is_revoked = store.is_revoked })
     if not claims then return reply(401, { error = "invalid_token", error_description = reason }) end
@@ -57,8 +61,7 @@ end
 
 -- /guarded: the guard's own answer (a stale "closed" store is its 503).
 function M.guarded()
-    ngx.header["X-Worker-Id"] = ngx.worker.id()
-    ngx.header["X-Node"] = settings.node
+    mark()
     M.guard:protect{}
 end
 
