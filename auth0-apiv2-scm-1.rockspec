@@ -54,6 +54,7 @@ build = {
         ["auth0.apiv2.internal.bearer"] = "lua/auth0/apiv2/internal/bearer.lua",
         ["auth0.apiv2.internal.call"] = "lua/auth0/apiv2/internal/call.lua",
         ["auth0.apiv2.internal.claims"] = "lua/auth0/apiv2/internal/claims.lua",
+        ["auth0.apiv2.internal.claims_copy"] = "lua/auth0/apiv2/internal/claims_copy.lua",
         ["auth0.apiv2.internal.clock"] = "lua/auth0/apiv2/internal/clock.lua",
         ["auth0.apiv2.internal.connection"] = "lua/auth0/apiv2/internal/connection.lua",
         ["auth0.apiv2.internal.core"] = "lua/auth0/apiv2/internal/core.lua",

@@ -59,4 +59,73 @@ describe("nginx guard: claims from a cached verifier", function()
         assert.are.same(fresh, verifier:verify(jwt))
         assert.are.same({ hits = 5, misses = 1, entries = 1, size = 10 }, verifier:stats())
     end)
+
+    -- A lua_shared_dict as the store uses it, counting the lookups of revocation entries.
+    local function fake_dict()
+        local data, lookups = {}, { entries = 0 }
+        local d = {}
+        function d.get(_, k)
+            if not k:find("^meta:") then lookups.entries = lookups.entries + 1 end
+            return data[k]
+        end
+        function d.safe_set(_, k, v) data[k] = v return true end
+        function d.safe_add(_, k, v)
+            if data[k] ~= nil then return false, "exists" end
+            data[k] = v
+            return true
+        end
+        function d.incr(_, k, n, init)
+            local v = data[k] or init
+            if v == nil then return nil, "not found" end
+            data[k] = v + n
+            return data[k]
+        end
+        function d.delete(_, k) data[k] = nil end
+        return d, lookups, data
+    end
+
+    it("remember a token found not revoked only until the next revocation", function()
+        local function signed(jti)
+            return token.new{ aud = AUD, scopes = { "read:users" }, jti = jti }:sign(KEY)
+        end
+        local victim, bystander, third = signed("victim"), signed("bystander"), signed("third")
+        local dict, lookups, data = fake_dict()
+        _G.ngx = fake_ngx(victim)
+        ngx.shared, ngx.time = { revoked = dict }, os.time
+        local store = nginx.revocations{ dict = "revoked" }
+        local guard = nginx.guard{ revocations = store,
+            verifier = token.verifier{ key = KEY, audience = AUD, cache = 10 } }
+        local function request(jwt)                    -- (the guard reads this ngx.var)
+            ngx.var.http_authorization, ngx.ctx = "Bearer " .. jwt, {}
+            local _, status, reason = guard:check{ scopes = { "read:users" } }
+            return status, reason
+        end
+
+        assert.are.equal(200, (request(victim)))      -- a miss: looked up
+        assert.are.equal(1, lookups.entries)
+        assert.are.equal(200, (request(victim)))      -- a hit: looked up, remembered
+        assert.are.equal(2, lookups.entries)
+        for _ = 1, 3 do assert.are.equal(200, (request(victim))) end
+        assert.are.equal(2, lookups.entries, "a remembered answer is not looked up again")
+
+        assert(store:revoke(AUD, "bystander"))         -- any write: memos are looked up again
+        assert.are.equal(200, (request(victim)))
+        assert.are.equal(3, lookups.entries)
+        assert.are.same({ 401, "revoked" }, { request(bystander) })
+
+        assert(store:record(AUD, "victim"))            -- as another worker or a backend writes
+        assert.are.same({ 401, "revoked" }, { request(victim) })
+
+        assert.are.equal(200, (request(third)))
+        assert.are.equal(200, (request(third)))        -- remembered now
+        store:set_unavailable("redis down")            -- unavailable beats a memo
+        assert.are.same({ 503, "revocation check failed" }, { request(third) })
+        store:set_unavailable(nil)
+
+        data["meta:recorded"] = nil                    -- a count that cannot be read: no memo
+        local before = lookups.entries
+        assert.are.equal(200, (request(third)))
+        assert.are.equal(200, (request(third)))
+        assert.are.equal(before + 2, lookups.entries)
+    end)
 end)

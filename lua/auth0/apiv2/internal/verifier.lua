@@ -11,6 +11,7 @@ local options = require "auth0.apiv2.internal.options"
 local json = require "auth0.apiv2.internal.json"
 local token_cache = require "auth0.apiv2.internal.token_cache"
 local reference = require "auth0.apiv2.internal.reference_pass"
+local claims_copy = require "auth0.apiv2.internal.claims_copy"
 
 local M = {}
 
@@ -243,14 +244,8 @@ function M.verify(jwt, key_or_keys, opts)
     return nil, reason, missing
 end
 
--- A private deep copy of decoded claims (JSON values: tables without cycles, json.null).
-local function copy(value)
-    if type(value) ~= "table" or value == null then return value end
-    local out = {}
-    for k, v in next, value do out[k] = copy(v) end
-    return out
-end
-M.copy = copy
+local copy, plan, replay = claims_copy.copy, claims_copy.plan, claims_copy.replay
+M.copy, M.replay = copy, replay
 
 local Verifier = {}
 Verifier.__index = Verifier
@@ -341,7 +336,9 @@ function Verifier:check(jwt)
 end
 
 -- v:verify without the copy on a cache hit: claims, nil, nil, shared | nil, reason, missing.
--- shared: the claims are the cache's own table, to read and never hand out (copy it first).
+-- shared: the claims are the cache's own table, to read and never hand out; shared is then
+-- the cache's entry for the token: replay(shared.plan) is a copy of the claims to hand out,
+-- and the caller may keep its own notes about the token in it (a revocation store's memo).
 local function verified(self, jwt)
     if type(jwt) ~= "string" then
         error("verifier:verify: token must be a string, got " .. type(jwt), 3)
@@ -354,7 +351,7 @@ local function verified(self, jwt)
             self.hits = self.hits + 1
             local reason = recheck(self, jwt, entry)
             if reason then return nil, reason end
-            if entry.claims then return entry.claims, nil, nil, true end
+            if entry.claims then return entry.claims, nil, nil, entry end
         else
             self.misses = self.misses + 1
         end
@@ -364,12 +361,13 @@ local function verified(self, jwt)
     if not claims then return nil, aud, jti end   -- (jti here: the missing scopes, if any)
     if cache then
         -- The cache keeps its own copy: the caller may change the table it was given.
+        local own = copy(claims)
         if entry then
-            entry.claims = copy(claims)
+            entry.claims, entry.plan = own, plan(own)
         else
             cache:put(jwt, { exp = exp, nbf = nbf, iat = iat, aud = aud, jti = jti,
                              aud_out = aud_out(self, aud), jti_out = string_or_nil(jti),
-                             claims = copy(claims) })
+                             claims = own, plan = plan(own) })
         end
     end
     return claims
@@ -378,7 +376,7 @@ end
 --- v:verify(jwt) -> claims | nil, reason [, missing scopes]
 function Verifier:verify(jwt)
     local claims, reason, missing, shared = verified(self, jwt)
-    if shared then return copy(claims) end
+    if shared then return replay(shared.plan) end
     return claims, reason, missing
 end
 

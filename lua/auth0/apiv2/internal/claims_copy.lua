@@ -1,0 +1,75 @@
+--- Private deep copies of decoded claims (JSON values: tables without cycles, json.null kept
+-- as the one shared sentinel), for the verifier cache, which must never hand out its own table.
+--
+--   copy(value)       walks the value: for a copy made once (a table going into the cache)
+--   plan(claims)      made once per cached token: the claims' tables in an order to rebuild
+--   replay(plan)      the same copy as copy(claims), without walking: on every cache hit
+--
+-- Why a plan: a gateway hands a copy of the cached claims to each request. Walking them with
+-- `next` grows each new table key by key (rehashing as it goes) and, on LuaJIT, recursion
+-- over `next` makes poor traces. LuaJIT's `table.clone` (OpenResty's luajit2) copies a whole
+-- table at its final size in one call; the plan says which of the copies replace which
+-- nested tables, in pre-order, so each parent is copied before its children. Without
+-- `table.clone` (PUC Lua, plain LuaJIT) replay walks like copy.
+local json = require "auth0.apiv2.internal.json"
+
+local M = {}
+
+local type, next = type, next
+local null = json.null
+
+local has_clone, clone = pcall(require, "table.clone")
+if not has_clone then clone = nil end
+
+local function copy(value)
+    if type(value) ~= "table" or value == null then return value end
+    local out = {}
+    for k, v in next, value do out[k] = copy(v) end
+    return out
+end
+M.copy = copy
+
+-- Appends value's nested tables (pre-order) to the plan: their parent's index and key.
+local function add_children(p, value, index)
+    for k, v in next, value do
+        if type(v) == "table" and v ~= null then
+            local n = p.n + 1
+            p.n = n
+            p[3 * n - 2], p[3 * n - 1], p[3 * n] = v, index, k
+            add_children(p, v, n)
+        end
+    end
+end
+
+--- @tparam table claims the cache's own claims (never changed afterwards)
+-- @return a plan for replay
+function M.plan(claims)
+    if not clone then return { claims, 0, false, n = 1 } end
+    local p = { claims, 0, false, n = 1 }
+    add_children(p, claims, 1)
+    return p
+end
+
+-- The copies of one replay, by plan index (replay never yields: one scratch list will do;
+-- emptied after each use so that it keeps nothing alive).
+local made = {}
+
+--- @param p a plan from M.plan
+-- @treturn table a new deep copy of the claims the plan was made from
+function M.replay(p)
+    if not clone then return copy(p[1]) end
+    local out = clone(p[1])
+    local n = p.n
+    if n == 1 then return out end
+    made[1] = out
+    for i = 2, n do
+        local j = 3 * i
+        local t, parent = clone(p[j - 2]), made[p[j - 1]]
+        parent[p[j]] = t
+        made[i] = t
+    end
+    for i = 1, n do made[i] = nil end
+    return out
+end
+
+return M

@@ -1,0 +1,60 @@
+-- The deep copies the verifier cache hands out (auth0.apiv2.internal.claims_copy): a replay of
+-- a plan is the same as a walked copy, shares no table with the original, and keeps json.null
+-- (on LuaJIT with table.clone, and without it on PUC Lua).
+local claims_copy = require "auth0.apiv2.internal.claims_copy"
+local json = require "auth0.apiv2.internal.json"
+
+-- Every table reachable from t, each once.
+local function tables_of(t, out)
+    out = out or {}
+    if type(t) == "table" and t ~= json.null and not out[t] then
+        out[t] = true
+        for _, v in pairs(t) do tables_of(v, out) end
+    end
+    return out
+end
+
+local function shares_no_table(a, b)
+    local of_a = tables_of(a)
+    for t in pairs(tables_of(b)) do
+        if of_a[t] then return false end
+    end
+    return true
+end
+
+describe("claims copies", function()
+    local samples = {
+        {},
+        { sub = "u1", exp = 2, aud = "A" },
+        { aud = { "A", "B" }, scopes = { users = { actions = { "read", "update" } },
+                                         clients = { actions = { "read" } } } },
+        { deep = { { a = { { b = { json.null, { c = {} } } } } } }, n = json.null, list = {} },
+        { [1] = "array", [2] = { x = 1 }, [3] = { 1, 2, { 3 } } },
+    }
+    for i, claims in ipairs(samples) do
+        it("replay and copy agree, sharing nothing (sample " .. i .. ")", function()
+            local p = claims_copy.plan(claims)
+            for _ = 1, 2 do                              -- a plan serves every replay
+                local replayed = claims_copy.replay(p)
+                assert.are.same(claims, replayed)
+                assert.are.same(claims_copy.copy(claims), replayed)
+                assert.is_true(shares_no_table(claims, replayed))
+            end
+        end)
+    end
+
+    it("a change to a replayed copy reaches neither the original nor the next copy", function()
+        local claims = { scopes = { users = { actions = { "read" } } }, aud = { "A" } }
+        local p = claims_copy.plan(claims)
+        local first = claims_copy.replay(p)
+        first.scopes.users.actions[1], first.aud[2], first.extra = "delete", "B", true
+        assert.are.same({ scopes = { users = { actions = { "read" } } }, aud = { "A" } }, claims)
+        assert.are.same(claims, claims_copy.replay(p))
+    end)
+
+    it("keeps json.null itself (the one sentinel), inside arrays and objects", function()
+        local replayed = claims_copy.replay(claims_copy.plan({ a = json.null, b = { json.null } }))
+        assert.are.equal(json.null, replayed.a)
+        assert.are.equal(json.null, replayed.b[1])
+    end)
+end)
