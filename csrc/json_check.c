@@ -216,18 +216,33 @@ static const unsigned char STRING_STOP[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
-/* Whether any of the 8 bytes at s may be a quote, a backslash or below 0x20 (SWAR: in
-   (x - 0x01..) & ~x & 0x80.., the lowest zero byte of x sets its high bit; bytes above it may
-   be flagged falsely, which only sends the caller to its byte-by-byte loop, which decides). */
-static int has_string_stop(const unsigned char *s) {
+/* The bytes of the 8 at s that may be a quote, a backslash or below 0x20, as a mask of their
+   high bits (SWAR: in (x - 0x01..) & ~x & 0x80.., the lowest zero byte of x sets its high bit;
+   bytes above it may be flagged falsely). So 0 means none of the 8 is one, and the flagged byte
+   that comes first in memory always is one. */
+static uint64_t string_stops(const unsigned char *s) {
     const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
     uint64_t x, quote, backslash;
     memcpy(&x, s, 8);
     quote = x ^ (ones * '"');
     backslash = x ^ (ones * '\\');
-    return ((((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) |
-             ((x - ones * 0x20) & ~x)) &
-            highs) != 0;
+    return (((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) |
+            ((x - ones * 0x20) & ~x)) &
+           highs;
+}
+
+/* The offset of the first stop byte among the 8 at s, given their nonzero string_stops mask:
+   the mask's lowest byte in memory order (its lowest bits on a little-endian machine). */
+static size_t first_stop(const unsigned char *s, uint64_t stops) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    (void)s;
+    return (size_t)__builtin_ctzll(stops) >> 3;
+#else
+    size_t k = 0;
+    (void)stops;
+    while (!STRING_STOP[s[k]]) k++; /* stops != 0: one of the 8 is a stop byte */
+    return k;
+#endif
 }
 
 /* Scans the string whose opening quote is at p->pos; on success leaves p->pos after the
@@ -239,13 +254,22 @@ static int scan_string(json_parser *p, member_name *name) {
     int has_escape = 0;
 
     while (i < p->len) {
-        unsigned char c = s[i];
+        unsigned char c;
 
-        if (!STRING_STOP[c]) { /* plain bytes (>= 0x80 were checked as UTF-8 already) */
+        /* Plain bytes (>= 0x80 were checked as UTF-8 already) are skipped 8 at a time, then
+           straight to the first byte that is not. */
+        if (p->len - i >= 8) {
+            uint64_t stops = string_stops(s + i);
+            if (stops == 0) {
+                i += 8;
+                continue;
+            }
+            i += first_stop(s + i, stops);
+        } else if (!STRING_STOP[s[i]]) {
             i++;
-            while (p->len - i >= 8 && !has_string_stop(s + i)) i += 8; /* 8 at a time */
             continue;
         }
+        c = s[i];
         if (c == '"') {
             if (name != NULL) {
                 name->start = start;
