@@ -228,7 +228,7 @@ static uint64_t string_stops(const unsigned char *s) {
     backslash = x ^ (ones * '\\');
     return (((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) |
             ((x - ones * 0x20) & ~x)) &
-           highs;
+        highs;
 }
 
 /* The offset of the first stop byte among the 8 at s, given their nonzero string_stops mask:
