@@ -212,6 +212,29 @@ describe("token.verify claims", function()
         assert.are.equal("audience mismatch", reason(make{ aud = "x.y" }, { audience = "x%.y", now = h.NOW }))
     end)
 
+    it("checks { audience = ... } alone as any other options, though it remembers them", function()
+        local jwt = make{}                            -- (iat: now; no exp)
+        for round = 1, 2 do                           -- the second round meets remembered ones
+            assert.is_table(token.verify(jwt, key, { audience = h.AUD }), round)
+            assert.are.equal("audience mismatch", reason(jwt, { audience = h.AUD:upper() }))
+            assert.is_table(token.verify(jwt, key), round)
+            assert.is_table(token.verify(jwt, key, {}), round)
+        end
+        local opts = { audience = h.AUD }
+        assert.is_table(token.verify(jwt, key, opts))
+        opts.require_exp = true                        -- the same table, changed: honoured
+        assert.are.equal("exp missing", reason(jwt, opts))
+        opts.require_exp, opts.bogus = nil, 1
+        assert.has_error(function() token.verify(jwt, key, opts) end,
+            "token.verify: unknown option 'bogus'")
+        assert.has_error(function() token.verify(jwt, key, { audience = 42 }) end,
+            "token.verify: audience must be a string")
+        for i = 1, 100 do                              -- past the remembered ones: still checked
+            assert.are.equal("audience mismatch", reason(jwt, { audience = "other" .. i }))
+        end
+        assert.is_table(token.verify(jwt, key, { audience = h.AUD }))
+    end)
+
     it("requires every listed scope", function()
         local jwt = make{ scopes = { "read:users" } }
         assert.is_table(token.verify(jwt, key, { scopes = { "read:users" }, now = h.NOW }))

@@ -213,11 +213,37 @@ local function run(fname, p, key_spec, key_fn, jwt, want)
     return conclude(p, result, aud, jti, exp, nbf, iat, missing)
 end
 
---- token.verify: the policy checked per call, keys given as text decoded for this call only
--- (and wiped after it).
+-- token.verify's policies of no options and of `{ audience = "..." }` alone (the usual call),
+-- each made once (per audience, up to AUDIENCE_POLICIES_MAX of them): the pass only reads a
+-- policy, and checking the same options again on every call cost as much as a fifth of it.
+local AUDIENCE_POLICIES_MAX = 64
+local audience_policies, audience_policy_count = {}, 0
+local no_options_policy
+local function verify_policy(fname, opts)
+    if opts == nil then
+        no_options_policy = no_options_policy or policy_of(fname, nil, VERIFY_OPTIONS, 3)
+        return no_options_policy
+    end
+    if type(opts) == "table" then
+        local name, aud = next(opts)
+        if name == "audience" and type(aud) == "string" and next(opts, name) == nil then
+            local p = audience_policies[aud]
+            if p then return p end
+            p = policy_of(fname, opts, VERIFY_OPTIONS, 3)
+            if audience_policy_count < AUDIENCE_POLICIES_MAX then
+                audience_policies[aud], audience_policy_count = p, audience_policy_count + 1
+            end
+            return p
+        end
+    end
+    return policy_of(fname, opts, VERIFY_OPTIONS, 3)
+end
+
+--- token.verify: the policy checked per call (or remembered, above), keys given as text
+-- decoded for this call only (and wiped after it).
 function M.verify(jwt, key_or_keys, opts)
     local fname = "token.verify"
-    local p = policy_of(fname, opts, VERIFY_OPTIONS, 2)
+    local p = verify_policy(fname, opts)
     local kind = type(key_or_keys)
     local key_object = kind == "userdata" and is_key(key_or_keys)
     if not key_object and kind ~= "string" and kind ~= "table" and kind ~= "function" then
