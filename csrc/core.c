@@ -640,7 +640,7 @@ static int add_missing(lua_State *L, luaL_Buffer *b, int idx, apiv2_vpass *v, in
     int i, n, added = 0, found = 0;
     size_t len;
     const char *s;
-    if (lua_isnoneornil(L, idx)) return 0;
+    if (!lua_toboolean(L, idx)) return 0;
     n = (int)apiv2_rawlen(L, idx);
     if (any) {
         for (i = 1; i <= n && !found; i++) {
@@ -675,7 +675,8 @@ static int core_verify_pass(lua_State *L) {
     const char *jwt = check_bytes(L, 1, &n);
     lua_Number now = luaL_checknumber(L, 3), leeway = luaL_checknumber(L, 4);
     int require_exp = lua_toboolean(L, 5);
-    const char *audience = lua_isnil(L, 6) ? NULL : check_bytes(L, 6, &audience_len);
+    /* nil or false: no audience rule (a verifier object holds false for an absent option) */
+    const char *audience = lua_toboolean(L, 6) ? check_bytes(L, 6, &audience_len) : NULL;
     lua_Integer want = luaL_checkinteger(L, 9);
     apiv2_vpass *v = (apiv2_vpass *)lua_touserdata(L, lua_upvalueindex(1));
     const char *reason;
@@ -731,6 +732,10 @@ static int core_verify_pass(lua_State *L) {
     push_time(L, v, APIV2_C_EXP);
     push_time(L, v, APIV2_C_NBF);
     push_time(L, v, APIV2_C_IAT);
+    if (!lua_toboolean(L, 7) && !lua_toboolean(L, 8)) { /* no scope rule: nothing missing */
+        lua_pushnil(L);
+        return 7;
+    }
     luaL_buffinit(L, &b);
     missing = add_missing(L, &b, 7, v, 0, 0);
     missing += add_missing(L, &b, 8, v, 1, missing);

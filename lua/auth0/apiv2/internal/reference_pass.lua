@@ -58,7 +58,7 @@ local time_verdict = require("auth0.apiv2.internal.claims").time_verdict
 -- @tparam number now seconds
 -- @tparam number leeway seconds
 -- @tparam boolean require_exp
--- @tparam ?string audience
+-- @tparam ?string audience (nil or false: none; likewise all and any)
 -- @tparam ?table all scopes that must all be granted
 -- @tparam ?table any scopes of which one must be granted
 -- @tparam integer want 0: no claims table; 1: the claims table; 2: form and header only,
@@ -100,7 +100,7 @@ function M.pass(jwt, keys, now, leeway, require_exp, audience, all, any, want)
     local exp, nbf, iat = claims.exp, claims.nbf, claims.iat
     local too_early_or_late = time_verdict(now, leeway, require_exp, exp, nbf, iat)
     if too_early_or_late then return nil, too_early_or_late end
-    if audience ~= nil and not audience_matches(claims.aud, audience) then
+    if audience and not audience_matches(claims.aud, audience) then
         return nil, "audience mismatch"
     end
     return want == 1 and claims or true, claims.aud, claims.jti, exp, nbf, iat,

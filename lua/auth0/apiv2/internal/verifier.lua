@@ -161,7 +161,7 @@ end
 -- The clock of a policy: a fixed number, a function, or the library's clock.
 local function now_of(p)
     local now = p.now
-    if now == nil then return clock_now() end
+    if not now then return clock_now() end
     if type(now) == "function" then
         now = now()
         if type(now) ~= "number" or now ~= now or now == huge or now == -huge then
@@ -294,7 +294,11 @@ function M.new(opts)
         or size > MAX_CACHE) then
         error(fname .. ": cache must be a whole number of entries (0 for none)", 2)
     end
-    p.keys, p.key_fn = spec, key_fn
+    p.keys, p.key_fn = spec, key_fn or false
+    -- Absent options as false, not nil: this table gets a metatable, and every read of a nil
+    -- field would go on to it (on Lua 5.4 a second lookup, in Verifier) on every call.
+    p.audience, p.now, p.is_revoked = p.audience or false, p.now or false, p.is_revoked or false
+    p.all, p.any = p.all or false, p.any or false
     p.cache = size and size > 0 and token_cache.new(size) or false
     p.cache_size = p.cache and size or 0
     p.hits, p.misses = 0, 0
