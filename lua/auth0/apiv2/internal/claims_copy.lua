@@ -1,9 +1,10 @@
 --- Private deep copies of decoded claims (JSON values: tables without cycles, json.null kept
 -- as the one shared sentinel), for the verifier cache, which must never hand out its own table.
 --
---   copy(value)       walks the value: for a copy made once (a table going into the cache)
---   plan(claims)      made once per cached token: the claims' tables in an order to rebuild
---   replay(plan)      the same copy as copy(claims), without walking: on every cache hit
+--   copy(value)       walks the value: a copy made once
+--   keep(claims)      the cache's own copy and its plan (the copy's tables in an order to
+--                     rebuild), in one walk: once per cached token
+--   replay(plan)      a new copy of the kept claims, without walking: on every cache hit
 --
 -- Why a plan: a gateway hands a copy of the cached claims to each request. Walking them with
 -- `next` grows each new table key by key (rehashing as it goes) and, on LuaJIT, recursion
@@ -29,32 +30,41 @@ local function copy(value)
 end
 M.copy = copy
 
--- Appends value's nested tables (pre-order) to the plan: their parent's index and key.
-local function add_children(p, value, index)
+-- A copy of the table value that records, in the plan, each of its nested tables (pre-order:
+-- the copy, its parent's index and its key). `index`: value's own index in the plan.
+local function keep_table(p, value, index)
+    local out = {}
     for k, v in next, value do
         if type(v) == "table" and v ~= null then
             local n = p.n + 1
             p.n = n
-            p[3 * n - 2], p[3 * n - 1], p[3 * n] = v, index, k
-            add_children(p, v, n)
+            p[3 * n - 1], p[3 * n] = index, k
+            v = keep_table(p, v, n)
+            p[3 * n - 2] = v
         end
+        out[k] = v
     end
+    return out
 end
 
---- @tparam table claims the cache's own claims (never changed afterwards)
--- @return a plan for replay
-function M.plan(claims)
-    if not clone then return { claims, 0, false, n = 1 } end
-    local p = { claims, 0, false, n = 1 }
-    add_children(p, claims, 1)
-    return p
+--- @tparam table claims
+-- @treturn table a copy of the claims for the cache to keep (never changed afterwards)
+-- @return its plan, for replay
+function M.keep(claims)
+    if not clone then
+        local own = copy(claims)
+        return own, { own, 0, false, n = 1 }
+    end
+    local p = { false, 0, false, n = 1 }
+    p[1] = keep_table(p, claims, 1)
+    return p[1], p
 end
 
 -- The copies of one replay, by plan index (replay never yields: one scratch list will do;
 -- emptied after each use so that it keeps nothing alive).
 local made = {}
 
---- @param p a plan from M.plan
+--- @param p a plan from M.keep
 -- @treturn table a new deep copy of the claims the plan was made from
 function M.replay(p)
     if not clone then return copy(p[1]) end

@@ -76,11 +76,11 @@ local function endpoint_scopes(fname, endpoint, level)
 end
 
 -- Checks the policy options shared by token.verify and token.verifier and returns the policy:
--- { audience, leeway, now, require_exp, is_revoked, all, any }. `clock_ok`: now may be a
--- function (a verifier's clock).
+-- { audience, leeway, now, require_exp, is_revoked, all, any }, false where not given.
+-- `clock_ok`: now may be a function (a verifier's clock).
 local function policy_of(fname, opts, allowed, level, clock_ok)
     level = level + 1
-    if opts == nil then return { leeway = 0, require_exp = false } end
+    if opts == nil then opts = {} end
     options.check(fname, opts, allowed, level)
     local leeway = opts.leeway
     -- `not (0 <= x <= 300)` rather than `x < 0 or x > 300`: NaN must fail too.
@@ -115,10 +115,12 @@ local function policy_of(fname, opts, allowed, level, clock_ok)
         any = endpoint_scopes(fname, opts.endpoint, level)
     end
     if all and all[1] == nil then all = nil end
+    -- An absent option is false, not nil: a verifier object is this table with a metatable,
+    -- and every read of a nil field would go on to it (on Lua 5.4 a second lookup) per call.
     return {
-        audience = opts.audience, leeway = leeway or 0, now = now,
-        require_exp = opts.require_exp or false, is_revoked = opts.is_revoked,
-        all = all, any = any, mask_no_key = opts.mask_no_key or false,
+        audience = opts.audience or false, leeway = leeway or 0, now = now or false,
+        require_exp = opts.require_exp or false, is_revoked = opts.is_revoked or false,
+        all = all or false, any = any or false, mask_no_key = opts.mask_no_key or false,
     }
 end
 
@@ -270,8 +272,14 @@ function M.verify(jwt, key_or_keys, opts)
     return nil, reason, missing
 end
 
-local copy, plan, replay = claims_copy.copy, claims_copy.plan, claims_copy.replay
-M.copy, M.replay = copy, replay
+local copy, keep, replay = claims_copy.copy, claims_copy.keep, claims_copy.replay
+
+--- For the library's own modules: the caller's own copy of the claims of a cache entry that
+-- verified returned as `shared`.
+local function copy_of(entry)
+    return replay(entry.plan)
+end
+M.copy_of = copy_of
 
 local Verifier = {}
 Verifier.__index = Verifier
@@ -294,11 +302,7 @@ function M.new(opts)
         or size > MAX_CACHE) then
         error(fname .. ": cache must be a whole number of entries (0 for none)", 2)
     end
-    p.keys, p.key_fn = spec, key_fn or false
-    -- Absent options as false, not nil: this table gets a metatable, and every read of a nil
-    -- field would go on to it (on Lua 5.4 a second lookup, in Verifier) on every call.
-    p.audience, p.now, p.is_revoked = p.audience or false, p.now or false, p.is_revoked or false
-    p.all, p.any = p.all or false, p.any or false
+    p.keys, p.key_fn = spec, key_fn or false   -- (false, not nil: see policy_of)
     p.cache = size and size > 0 and token_cache.new(size) or false
     p.cache_size = p.cache and size or 0
     p.hits, p.misses = 0, 0
@@ -367,8 +371,8 @@ end
 
 -- v:verify without the copy on a cache hit: claims, nil, nil, shared | nil, reason, missing.
 -- shared: the claims are the cache's own table, to read and never hand out; shared is then
--- the cache's entry for the token: replay(shared.plan) is a copy of the claims to hand out,
--- and the caller may keep its own notes about the token in it (a revocation store's memo).
+-- the cache's entry for the token: copy_of(shared) is a copy of the claims to hand out, and
+-- the caller may keep its own notes about the token in it (a revocation store's memo).
 local function verified(self, jwt)
     if type(jwt) ~= "string" then
         error("verifier:verify: token must be a string, got " .. type(jwt), 3)
@@ -391,13 +395,13 @@ local function verified(self, jwt)
     if not claims then return nil, aud, jti end   -- (jti here: the missing scopes, if any)
     if cache then
         -- The cache keeps its own copy: the caller may change the table it was given.
-        local own = copy(claims)
+        local own, own_plan = keep(claims)
         if entry then
-            entry.claims, entry.plan = own, plan(own)
+            entry.claims, entry.plan = own, own_plan
         else
             cache:put(jwt, { exp = exp, nbf = nbf, iat = iat, aud = aud, jti = jti,
                              aud_out = aud_out(self, aud), jti_out = string_or_nil(jti),
-                             claims = own, plan = plan(own) })
+                             claims = own, plan = own_plan })
         end
     end
     return claims
@@ -406,7 +410,7 @@ end
 --- v:verify(jwt) -> claims | nil, reason [, missing scopes]
 function Verifier:verify(jwt)
     local claims, reason, missing, shared = verified(self, jwt)
-    if shared then return replay(shared.plan) end
+    if shared then return copy_of(shared) end
     return claims, reason, missing
 end
 

@@ -22,7 +22,7 @@ local type, pairs, tostring, error, setmetatable, pcall, rawget =
 local concat = table.concat
 local format, gsub, find = string.format, string.gsub, string.find
 local select_rule, allows, granted = rules.select, rules.allows, rules.granted
-local verified, replay = verifiers.verified, verifiers.replay
+local verified, copy_of = verifiers.verified, verifiers.copy_of
 
 local OP = "auth0.apiv2.nginx.guard"
 local OPTIONS = { verifier = true, revocations = true, metrics = true, token = true,
@@ -255,7 +255,7 @@ end
 -- @raise on a malformed rule
 function Guard:check(rule)
     local status, reason, claims, _, _, shared = decide_counted(self, "guard:check", rule)
-    if shared then claims = replay(shared.plan) end
+    if shared then claims = copy_of(shared) end
     return claims, status, reason
 end
 
@@ -355,7 +355,7 @@ function Guard:protect(rule)
         decide_counted(self, "guard:protect", rule)
     if status ~= 200 then return refuse(self, status, reason, scope, allow) end
     if self.headers then pass_upstream(self, claims) end
-    if shared then claims = replay(shared.plan) end
+    if shared then claims = copy_of(shared) end
     ngx.ctx[self.ctx_field] = claims
     return claims
 end
