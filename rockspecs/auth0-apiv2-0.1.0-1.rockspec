@@ -94,6 +94,7 @@ build = {
         ["auth0.apiv2.nginx.metrics"] = "lua/auth0/apiv2/nginx/metrics.lua",
         ["auth0.apiv2.nginx.revocations"] = "lua/auth0/apiv2/nginx/revocations.lua",
         ["auth0.apiv2.internal.nginx.bearer"] = "lua/auth0/apiv2/internal/nginx/bearer.lua",
+        ["auth0.apiv2.internal.nginx.ctx_claims"] = "lua/auth0/apiv2/internal/nginx/ctx_claims.lua",
         ["auth0.apiv2.internal.nginx.rules"] = "lua/auth0/apiv2/internal/nginx/rules.lua",
         ["auth0.apiv2.nginx.redis"] = "lua/auth0/apiv2/nginx/redis.lua",
         ["auth0.apiv2.fleet"] = "lua/auth0/apiv2/fleet.lua",

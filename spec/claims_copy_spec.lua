@@ -52,6 +52,29 @@ describe("claims copies", function()
         assert.are.same(claims, claims_copy.replay(p))
     end)
 
+    it("many shapes and very large claims: past the written-out replays, still copies",
+        function()
+        -- Over 300 shapes of up to 64 nested tables (more shapes than are written out), and
+        -- plans of 65 to 300 tables (more than one written-out replay holds).
+        local function check(n, step)
+            local claims = { sub = "u" }
+            local at = claims
+            for i = 1, n do
+                local child = { i = i }
+                if i % 3 == 0 then at.list = { child } else at["k" .. i] = child end
+                if i % step == 0 then at = child end
+            end
+            local _, p = claims_copy.keep(claims)
+            local replayed = claims_copy.replay(p)
+            assert.are.same(claims, replayed)
+            assert.is_true(shares_no_table(claims, replayed))
+        end
+        for n = 1, 64 do
+            for step = 1, 5 do check(n, step) end
+        end
+        for n = 65, 300, 47 do check(n, 2) end
+    end)
+
     it("keeps json.null itself (the one sentinel), inside arrays and objects", function()
         local replayed = claims_copy.replay(select(2,
             claims_copy.keep({ a = json.null, b = { json.null } })))

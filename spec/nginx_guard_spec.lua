@@ -38,26 +38,33 @@ describe("nginx guard: claims from a cached verifier", function()
         local guard = nginx.guard{ verifier = verifier, headers = { sub = "X-Sub" } }
         local rule = { scopes = { "read:users" } }
 
-        local first = guard:protect(rule)             -- a miss: the claims built for it
+        assert.is_nil(guard:protect(rule))             -- a miss: the claims built for it
+        local first = ngx.ctx.claims
         assert.are.same(fresh, first)
-        assert.are.equal(first, ngx.ctx.claims)
+        assert.are.equal(first, rawget(ngx.ctx, "claims"), "a miss's claims are a plain field")
         first.sub, first.scopes.users.actions[1] = "someone else", "delete"
 
         for round = 1, 2 do                           -- hits: from the cache, never its table
             _G.ngx = fake_ngx(jwt)
-            local claims = guard:protect(rule)
-            assert.are.same(fresh, claims)
-            assert.are.equal(claims, ngx.ctx.claims)
+            assert.is_nil(guard:protect(rule))
             assert.are.equal("u1", ngx.set["X-Sub"])
+            assert.is_nil(rawget(ngx.ctx, "claims"), "a hit's copy is made when first read")
+            local claims = ngx.ctx.claims
+            assert.are.same(fresh, claims)
+            assert.are.equal(claims, rawget(ngx.ctx, "claims"))
+            assert.are.equal(claims, ngx.ctx.claims, "one copy per request")
             claims.sub, claims.scopes.users.actions[1] = "round " .. round, "delete"
+            assert.are.equal("delete", ngx.ctx.claims.scopes.users.actions[1])
             local checked, status = guard:check(rule)
             assert.are.equal(200, status)
             assert.are.same(fresh, checked)
             assert.are_not.equal(claims, checked)
             checked.jti = "changed"
         end
+        _G.ngx = fake_ngx(jwt)                        -- a hit whose claims are never read
+        guard:protect(rule)
         assert.are.same(fresh, verifier:verify(jwt))
-        assert.are.same({ hits = 5, misses = 1, entries = 1, size = 10 }, verifier:stats())
+        assert.are.same({ hits = 6, misses = 1, entries = 1, size = 10 }, verifier:stats())
     end)
 
     -- A lua_shared_dict as the store uses it, counting the lookups of revocation entries.

@@ -12,11 +12,18 @@
 -- table at its final size in one call; the plan says which of the copies replace which
 -- nested tables, in pre-order, so each parent is copied before its children. Without
 -- `table.clone` (PUC Lua, plain LuaJIT) replay walks like copy.
+--
+-- Why replay has no loop for usual claims: a loop inside a request's path ends LuaJIT's trace
+-- of that path there (the loop gets a trace of its own, entered and left on every request),
+-- and inside nginx that cost more than the copying itself. So the plan also holds a replay
+-- written out for its shape (which copy is whose child), made once per shape with `load`:
+-- claims of a tenant's tokens come in few shapes (one per number of scope entities, about).
 local json = require "auth0.apiv2.internal.json"
 
 local M = {}
 
-local type, next = type, next
+local type, next, concat = type, next, table.concat
+local load_text = rawget(_G, "loadstring") or load
 local null = json.null
 
 local has_clone, clone = pcall(require, "table.clone")
@@ -47,6 +54,34 @@ local function keep_table(p, value, index)
     return out
 end
 
+-- The written-out replays, by shape (the parents' indexes, in plan order), bounded: past
+-- SHAPES_MAX shapes, or past WRITTEN_MAX tables in one plan, replay loops instead.
+local SHAPES_MAX, WRITTEN_MAX = 256, 64
+local written, shapes = {}, 0
+
+-- A replay of the plans of p's shape: local t1 = clone(p[1]); local t2 = clone(p[4]);
+-- t<parent>[p[6]] = t2; ... return t1 (the parents are fixed by the shape, the keys and
+-- the tables to copy are read from the plan).
+local function written_replay(p)
+    local n = p.n
+    if n > WRITTEN_MAX then return nil end
+    local parents = {}
+    for i = 2, n do parents[i - 1] = p[3 * i - 1] end
+    local shape = concat(parents, ",")
+    local fn = written[shape]
+    if fn ~= nil or shapes >= SHAPES_MAX then return fn end
+    local src = { "local clone = ...\nreturn function(p)\nlocal t1 = clone(p[1])" }
+    for i = 2, n do
+        local j = 3 * i
+        src[#src + 1] = "local t" .. i .. " = clone(p[" .. (j - 2) .. "]) t" .. p[j - 1]
+            .. "[p[" .. j .. "]] = t" .. i
+    end
+    src[#src + 1] = "return t1\nend"
+    fn = load_text(concat(src, "\n"), "=claims_copy(" .. n .. " tables)")(clone)
+    written[shape], shapes = fn, shapes + 1
+    return fn
+end
+
 --- @tparam table claims
 -- @treturn table a copy of the claims for the cache to keep (never changed afterwards)
 -- @return its plan, for replay
@@ -57,6 +92,7 @@ function M.keep(claims)
     end
     local p = { false, 0, false, n = 1 }
     p[1] = keep_table(p, claims, 1)
+    p.replay = written_replay(p)
     return p[1], p
 end
 
@@ -68,6 +104,8 @@ local made = {}
 -- @treturn table a new deep copy of the claims the plan was made from
 function M.replay(p)
     if not clone then return copy(p[1]) end
+    local replay = p.replay
+    if replay then return replay(p) end
     local out = clone(p[1])
     local n = p.n
     if n == 1 then return out end

@@ -14,6 +14,7 @@ local rules = require "auth0.apiv2.internal.nginx.rules"
 local bearer = require "auth0.apiv2.internal.nginx.bearer"
 local metrics_store = require "auth0.apiv2.nginx.metrics"
 local verifiers = require "auth0.apiv2.internal.verifier"
+local ctx_claims = require "auth0.apiv2.internal.nginx.ctx_claims"
 
 local M = {}
 
@@ -23,6 +24,7 @@ local concat = table.concat
 local format, gsub, find = string.format, string.gsub, string.find
 local select_rule, allows, granted = rules.select, rules.allows, rules.granted
 local verified, copy_of = verifiers.verified, verifiers.copy_of
+local put_claims = ctx_claims.put
 
 local OP = "auth0.apiv2.nginx.guard"
 local OPTIONS = { verifier = true, revocations = true, metrics = true, token = true,
@@ -346,18 +348,21 @@ end
 -- answered here (401/403 with an RFC 6750 WWW-Authenticate and a JSON body; 400 for more than
 -- one token; 405 with Allow; 503 when the revocation store cannot answer); else it goes on
 -- with the claims in `ngx.ctx.claims` and the configured upstream headers set (the client's
--- copies of them removed).
+-- copies of them removed). Nothing is returned: the claims of a cached token are copied for
+-- the request only when `ngx.ctx.claims` is first read (most requests through a gateway never
+-- read them), so pairs/rawget on ngx.ctx do not see them before that (docs/nginx.md).
 -- @tparam table rule as for check
--- @treturn table the claims (only when the request goes on)
 -- @raise on a malformed rule
 function Guard:protect(rule)
     local status, reason, claims, scope, allow, shared =
         decide_counted(self, "guard:protect", rule)
     if status ~= 200 then return refuse(self, status, reason, scope, allow) end
     if self.headers then pass_upstream(self, claims) end
-    if shared then claims = copy_of(shared) end
-    ngx.ctx[self.ctx_field] = claims
-    return claims
+    if shared then
+        put_claims(ngx.ctx, self.ctx_field, nil, shared)
+    else
+        put_claims(ngx.ctx, self.ctx_field, claims, nil)
+    end
 end
 
 --- Answers the request with the metrics in Prometheus' text format (content_by_lua of a

@@ -8,8 +8,8 @@ local options = require "auth0.apiv2.internal.options"
 local M = {}
 
 local type, error = type, error
-local sub, find, lower, match, gsub = string.sub, string.find, string.lower, string.match,
-    string.gsub
+local sub, find, lower, match, gsub, byte = string.sub, string.find, string.lower,
+    string.match, string.gsub, string.byte
 
 M.DEFAULT = { header = "Authorization" }
 local SOURCES = { header = true, cookie = true, query = true }
@@ -22,8 +22,13 @@ local function from_scheme(value)
         if lower(value) == "bearer" then return false end
         return nil
     end
-    local start = find(value, "[^ ]", 8)
-    if not start then return false end
+    local start = 8
+    if byte(value, 8) == 32 then                -- (a pattern here is not compiled by LuaJIT)
+        start = find(value, "[^ ]", 9)
+        if not start then return false end
+    elseif #value < 8 then
+        return false
+    end
     local jwt = sub(value, start)
     if find(jwt, " ", 1, true) then
         jwt = match(jwt, "^([^ ]+) +$")
