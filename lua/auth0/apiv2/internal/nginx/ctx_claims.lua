@@ -5,9 +5,11 @@
 --
 --   put(ctx, field, claims, entry)   entry: the cache's entry (claims nil), else the claims
 --
--- With an entry, ctx gets this module's metatable and the field stays absent until read: then
--- `__index` makes the copy and stores it as a plain field, so every later read (and a change
--- to it) is the request's own table. Assigning the field first replaces the pending copy.
+-- With an entry, ctx gets a metatable that holds the entry, and the field stays absent until
+-- read: then `__index` makes the copy and stores it as a plain field, so every later read (and
+-- a change to it) is the request's own table. Assigning the field first replaces the pending
+-- copy. (A metatable per request, not a weak table keyed by ctx: inserting a new key in a weak
+-- table on every request, and its rehashing, cost more than the table.)
 -- What shows: pairs/next/rawget on ctx do not see the claims before their first read, and a
 -- ctx that already has a metatable of someone else's gets the copy at once, as before.
 -- On an inside-nginx guard the copy costs more than the rest of a cached decision (a table
@@ -16,30 +18,25 @@ local verifiers = require "auth0.apiv2.internal.verifier"
 
 local M = {}
 
-local rawset, getmetatable, setmetatable = rawset, getmetatable, setmetatable
+local type, rawset, rawget, getmetatable, setmetatable =
+    type, rawset, rawget, getmetatable, setmetatable
 local copy_of = verifiers.copy_of
 
--- ctx -> the cache entry whose copy is pending, and the field it goes to. Weak keys: a ctx
--- is dropped with its request; nothing here keeps a request's table alive.
-local WEAK = { __mode = "k" }
-local pending_entry = setmetatable({}, WEAK)
-local pending_field = setmetatable({}, WEAK)
-
-local LENDING = {}
-
-function LENDING.__index(ctx, key)
-    if key == nil or key ~= pending_field[ctx] then return nil end
-    local entry = pending_entry[ctx]
-    pending_entry[ctx], pending_field[ctx] = nil, nil
-    local claims = copy_of(entry)
+-- The metatable of a ctx with a pending copy: { __index = lend_index, __newindex =
+-- lend_newindex, field = the field, entry = the cache entry } (field nil once made).
+local function lend_index(ctx, key)
+    local mt = getmetatable(ctx)
+    local field = mt.field
+    if field == nil or key ~= field then return nil end
+    local claims = copy_of(mt.entry)
+    mt.field, mt.entry = nil, nil
     rawset(ctx, key, claims)
     return claims
 end
 
-function LENDING.__newindex(ctx, key, value)
-    if key ~= nil and key == pending_field[ctx] then
-        pending_entry[ctx], pending_field[ctx] = nil, nil
-    end
+local function lend_newindex(ctx, key, value)
+    local mt = getmetatable(ctx)
+    if mt.field ~= nil and key == mt.field then mt.field, mt.entry = nil, nil end
     rawset(ctx, key, value)
 end
 
@@ -50,19 +47,27 @@ end
 -- @param entry the verifier cache's entry of the token (copy_of(entry) makes the copy), or nil
 function M.put(ctx, field, claims, entry)
     local mt = getmetatable(ctx)
-    if mt == nil or mt == LENDING then
-        local other = pending_field[ctx]
-        if other ~= nil and other ~= field then
-            LENDING.__index(ctx, other)         -- another guard's claims: theirs, made now
-        end
-        if entry ~= nil then
-            rawset(ctx, field, nil)
-            pending_entry[ctx], pending_field[ctx] = entry, field
-            if mt == nil then setmetatable(ctx, LENDING) end
+    if mt == nil then
+        if entry == nil then
+            rawset(ctx, field, claims)
             return
         end
-        if other == field then pending_entry[ctx], pending_field[ctx] = nil, nil end
+        rawset(ctx, field, nil)
+        setmetatable(ctx, { __index = lend_index, __newindex = lend_newindex, field = field,
+                            entry = entry })
+        return
+    end
+    if type(mt) == "table" and rawget(mt, "__index") == lend_index then
+        local other = mt.field
+        if other ~= nil and other ~= field then
+            lend_index(ctx, other)              -- another guard's claims: theirs, made now
+        end
         rawset(ctx, field, claims)
+        mt.field, mt.entry = nil, nil
+        if entry ~= nil then
+            rawset(ctx, field, nil)
+            mt.field, mt.entry = field, entry
+        end
         return
     end
     if entry ~= nil then claims = copy_of(entry) end
