@@ -40,6 +40,31 @@ describe("claims in ngx.ctx", function()
         assert.are.same(fresh, verifier:verify(jwt), "the cache's own table is unchanged")
     end)
 
+    it("while pending: the metatable shows a string, cannot be replaced, and goes with the read",
+        function()
+        local ctx = {}
+        ctx_claims.put(ctx, "claims", nil, entry)
+        assert.are.equal(ctx_claims.PENDING, getmetatable(ctx),
+            "nothing reaches the cache's entry through getmetatable")
+        assert.has_error(function() setmetatable(ctx, {}) end)
+        assert.are.same(fresh, ctx.claims)                    -- still there
+        assert.is_nil(getmetatable(ctx), "after the first read, a plain table again")
+        local seen = {}
+        for k in pairs(ctx) do seen[#seen + 1] = k end
+        assert.are.same({ "claims" }, seen)
+        setmetatable(ctx, {})                                 -- and yours to change
+    end)
+
+    it("assigned before the first read: the metatable goes too", function()
+        local ctx = {}
+        ctx_claims.put(ctx, "claims", nil, entry)
+        ctx.other = 1                                         -- another field: still pending
+        assert.are.equal(ctx_claims.PENDING, getmetatable(ctx))
+        ctx.claims = { mine = true }
+        assert.is_nil(getmetatable(ctx))
+        assert.are.same({ mine = true }, ctx.claims)
+    end)
+
     it("of a token that was not cached: a plain field at once", function()
         local ctx, claims = {}, { sub = "x" }
         ctx_claims.put(ctx, "claims", claims, nil)

@@ -303,4 +303,25 @@ describe("token.has_scope", function()
         assert.has_error(function() token.has_scope(nil, "read:users") end)
         assert.has_error(function() token.has_scope({}, 1) end)
     end)
+
+    it("reads a list of actions as ipairs does on this Lua (to the first nil; raw on 5.1)",
+        function()
+        local function reference(actions, action)         -- what has_scope did before
+            for _, a in ipairs(actions) do
+                if a == action then return true end
+            end
+            return false
+        end
+        local lists = {
+            {}, { "read" }, { "update", "read" }, { "a", "b", "c", "read" },
+            { "a", nil, "read" }, { nil, "read" },
+            setmetatable({}, { __index = { "read" } }),
+            setmetatable({ "update" }, { __index = function(_, i) return i == 2 and "read" end }),
+        }
+        for i, actions in ipairs(lists) do
+            local claims = { scopes = { users = { actions = actions } } }
+            assert.are.equal(reference(actions, "read"), token.has_scope(claims, "read:users"),
+                "list " .. i)
+        end
+    end)
 end)

@@ -5,7 +5,7 @@ local json = require "auth0.apiv2.internal.json"
 
 local M = {}
 
-local type, pairs, ipairs = type, pairs, ipairs
+local type, pairs, ipairs, rawget = type, pairs, ipairs, rawget
 local find, sub, gmatch = string.find, string.sub, string.gmatch
 local sort = table.sort
 local bytes_less = json.bytes_less
@@ -33,16 +33,19 @@ end
 -- Whether the list holds action, as ipairs would find it (up to the first nil). The first two
 -- are written out: a token names one or two actions per entity, and a loop on a gateway's
 -- path per request ends LuaJIT's trace of that path there.
+-- (ipairs reads raw on Lua 5.1, 5.2 and LuaJIT, through __index on 5.3+: so does this.)
+local element = (_VERSION == "Lua 5.1" or _VERSION == "Lua 5.2") and rawget
+    or function(t, i) return t[i] end
 local function has_action(actions, action)
-    local a = actions[1]
+    local a = element(actions, 1)
     if a == action then return true end
     if a == nil then return false end
-    a = actions[2]
+    a = element(actions, 2)
     if a == action then return true end
     local i = 2
     while a ~= nil do
         i = i + 1
-        a = actions[i]
+        a = element(actions, i)
         if a == action then return true end
     end
     return false

@@ -24,6 +24,7 @@ local concat, sort = table.concat, table.sort
 local format, gsub = string.format, string.gsub
 
 M.DEFAULT_FLUSH = 1
+M.BUCKETS_MAX = 1000            -- a histogram's bounds (each is a series in the dict)
 -- Seconds: a cached check takes about a microsecond, an uncached one a few.
 M.DEFAULT_BUCKETS = { 0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001,
                       0.00025, 0.001, 0.01 }
@@ -92,6 +93,9 @@ function M.new(opts)
     local buckets = opts.buckets or M.DEFAULT_BUCKETS
     if type(buckets) ~= "table" or #buckets == 0 then
         error(OP .. ": buckets must be a list of increasing numbers", 2)
+    end
+    if #buckets > M.BUCKETS_MAX then
+        error(OP .. ": buckets: at most " .. M.BUCKETS_MAX .. " bounds", 2)
     end
     for i, b in ipairs(buckets) do
         if type(b) ~= "number" or b ~= b or b <= 0 or (i > 1 and b <= buckets[i - 1]) then

@@ -6,10 +6,14 @@
 --   put(ctx, field, claims, entry)   entry: the cache's entry (claims nil), else the claims
 --
 -- With an entry, ctx gets a metatable that holds the entry, and the field stays absent until
--- read: then `__index` makes the copy and stores it as a plain field, so every later read (and
--- a change to it) is the request's own table. Assigning the field first replaces the pending
--- copy. (A metatable per request, not a weak table keyed by ctx: inserting a new key in a weak
--- table on every request, and its rehashing, cost more than the table.)
+-- read: then `__index` makes the copy, stores it as a plain field and takes the metatable off
+-- again, so from then on ctx is a plain table and the claims the request's own. Assigning the
+-- field first does the same without a copy. (A metatable per request, not a weak table keyed
+-- by ctx: a new weak key per request, and its rehashing, cost more than the table.)
+-- Until then the metatable is protected (`__metatable`): getmetatable(ctx) shows only a
+-- string, so nobody reaches the cache's entry through it or shares it with another table,
+-- and setmetatable(ctx, ...) raises instead of dropping the claims unseen. So this needs the
+-- debug library (to read and remove its own metatable); without it the copy is made at once.
 -- What shows: pairs/next/rawget on ctx do not see the claims before their first read, and a
 -- ctx that already has a metatable of someone else's gets the copy at once, as before.
 -- On an inside-nginx guard the copy costs more than the rest of a cached decision (a table
@@ -18,16 +22,25 @@ local verifiers = require "auth0.apiv2.internal.verifier"
 
 local M = {}
 
-local type, rawset, rawget, getmetatable, setmetatable =
-    type, rawset, rawget, getmetatable, setmetatable
+local type, rawset, rawget, getmetatable, setmetatable, pcall =
+    type, rawset, rawget, getmetatable, setmetatable, pcall
 local copy_of = verifiers.copy_of
 
+-- What getmetatable(ctx) shows while a copy is pending.
+M.PENDING = "auth0.apiv2: ngx.ctx claims pending (see docs/nginx.md)"
+
+local has_debug, debug_lib = pcall(require, "debug")
+local real_metatable = has_debug and type(debug_lib) == "table" and debug_lib.getmetatable
+local set_real_metatable = has_debug and type(debug_lib) == "table" and debug_lib.setmetatable
+if not (real_metatable and set_real_metatable) then real_metatable = nil end
+
 -- The metatable of a ctx with a pending copy: { __index = lend_index, __newindex =
--- lend_newindex, field = the field, entry = the cache entry } (field nil once made).
+-- lend_newindex, __metatable = M.PENDING, field = the field, entry = the cache entry }.
 local function lend_index(ctx, key)
-    local mt = getmetatable(ctx)
+    local mt = real_metatable(ctx)
     local field = mt.field
-    if field == nil or key ~= field then return nil end
+    if key ~= field then return nil end
+    set_real_metatable(ctx, nil)
     local claims = copy_of(mt.entry)
     mt.field, mt.entry = nil, nil
     rawset(ctx, key, claims)
@@ -35,8 +48,11 @@ local function lend_index(ctx, key)
 end
 
 local function lend_newindex(ctx, key, value)
-    local mt = getmetatable(ctx)
-    if mt.field ~= nil and key == mt.field then mt.field, mt.entry = nil, nil end
+    local mt = real_metatable(ctx)
+    if key == mt.field then
+        set_real_metatable(ctx, nil)
+        mt.field, mt.entry = nil, nil
+    end
     rawset(ctx, key, value)
 end
 
@@ -46,29 +62,30 @@ end
 -- @tparam table claims the claims when they are the caller's to give (nil with an entry)
 -- @param entry the verifier cache's entry of the token (copy_of(entry) makes the copy), or nil
 function M.put(ctx, field, claims, entry)
-    local mt = getmetatable(ctx)
-    if mt == nil then
+    local shown = getmetatable(ctx)
+    if shown == nil then
         if entry == nil then
             rawset(ctx, field, claims)
-            return
+        elseif real_metatable then
+            rawset(ctx, field, nil)
+            setmetatable(ctx, { __index = lend_index, __newindex = lend_newindex,
+                                __metatable = M.PENDING, field = field, entry = entry })
+        else
+            rawset(ctx, field, copy_of(entry))
         end
-        rawset(ctx, field, nil)
-        setmetatable(ctx, { __index = lend_index, __newindex = lend_newindex, field = field,
-                            entry = entry })
         return
     end
-    if type(mt) == "table" and rawget(mt, "__index") == lend_index then
-        local other = mt.field
-        if other ~= nil and other ~= field then
-            lend_index(ctx, other)              -- another guard's claims: theirs, made now
+    if shown == M.PENDING and real_metatable then
+        local mt = real_metatable(ctx)
+        if type(mt) == "table" and rawget(mt, "__index") == lend_index then
+            if mt.field ~= field then
+                lend_index(ctx, mt.field)       -- another guard's claims: theirs, made now
+            else
+                set_real_metatable(ctx, nil)
+                mt.field, mt.entry = nil, nil
+            end
+            return M.put(ctx, field, claims, entry)     -- now a plain ctx
         end
-        rawset(ctx, field, claims)
-        mt.field, mt.entry = nil, nil
-        if entry ~= nil then
-            rawset(ctx, field, nil)
-            mt.field, mt.entry = field, entry
-        end
-        return
     end
     if entry ~= nil then claims = copy_of(entry) end
     ctx[field] = claims
