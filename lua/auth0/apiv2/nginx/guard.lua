@@ -358,11 +358,7 @@ function Guard:protect(rule)
         decide_counted(self, "guard:protect", rule)
     if status ~= 200 then return refuse(self, status, reason, scope, allow) end
     if self.headers then pass_upstream(self, claims) end
-    if shared then
-        put_claims(ngx.ctx, self.ctx_field, nil, shared)
-    else
-        put_claims(ngx.ctx, self.ctx_field, claims, nil)
-    end
+    put_claims(ngx.ctx, self.ctx_field, claims, shared)
 end
 
 --- Answers the request with the metrics in Prometheus' text format (content_by_lua of a

@@ -22,47 +22,52 @@ local verifiers = require "auth0.apiv2.internal.verifier"
 
 local M = {}
 
-local type, rawset, rawget, getmetatable, setmetatable, pcall =
-    type, rawset, rawget, getmetatable, setmetatable, pcall
+local type, rawset, rawget, getmetatable, setmetatable =
+    type, rawset, rawget, getmetatable, setmetatable
 local copy_of = verifiers.copy_of
 
 -- What getmetatable(ctx) shows while a copy is pending.
 M.PENDING = "auth0.apiv2: ngx.ctx claims pending (see docs/nginx.md)"
 
-local has_debug, debug_lib = pcall(require, "debug")
-local real_metatable = has_debug and type(debug_lib) == "table" and debug_lib.getmetatable
-local set_real_metatable = has_debug and type(debug_lib) == "table" and debug_lib.setmetatable
-if not (real_metatable and set_real_metatable) then real_metatable = nil end
+local debug_lib = rawget(_G, "debug")
+local real_metatable = type(debug_lib) == "table" and debug_lib.setmetatable
+    and debug_lib.getmetatable or nil
+local set_real_metatable = real_metatable and debug_lib.setmetatable
 
 -- The metatable of a ctx with a pending copy: { __index = lend_index, __newindex =
 -- lend_newindex, __metatable = M.PENDING, field = the field, entry = the cache entry }.
+-- Taking it off ends the pending copy (nothing else holds the metatable).
 local function lend_index(ctx, key)
     local mt = real_metatable(ctx)
-    local field = mt.field
-    if key ~= field then return nil end
+    if key ~= mt.field then return nil end
     set_real_metatable(ctx, nil)
     local claims = copy_of(mt.entry)
-    mt.field, mt.entry = nil, nil
     rawset(ctx, key, claims)
     return claims
 end
 
 local function lend_newindex(ctx, key, value)
-    local mt = real_metatable(ctx)
-    if key == mt.field then
-        set_real_metatable(ctx, nil)
-        mt.field, mt.entry = nil, nil
-    end
+    if key == real_metatable(ctx).field then set_real_metatable(ctx, nil) end
     rawset(ctx, key, value)
 end
 
 --- ctx[field] = the claims (now, or for an entry on first read).
 -- @tparam table ctx the request's ngx.ctx
 -- @tparam string field
--- @tparam table claims the claims when they are the caller's to give (nil with an entry)
+-- @tparam table claims the claims, when there is no entry
 -- @param entry the verifier cache's entry of the token (copy_of(entry) makes the copy), or nil
 function M.put(ctx, field, claims, entry)
     local shown = getmetatable(ctx)
+    if shown == M.PENDING and real_metatable then
+        local mt = real_metatable(ctx)
+        if type(mt) == "table" and rawget(mt, "__index") == lend_index then
+            -- A second put (a second guard, or the same twice): another field's claims are
+            -- made now, this field's pending copy dropped; then ctx is plain again.
+            if mt.field ~= field then lend_index(ctx, mt.field) end
+            set_real_metatable(ctx, nil)
+            shown = nil
+        end
+    end
     if shown == nil then
         if entry == nil then
             rawset(ctx, field, claims)
@@ -74,18 +79,6 @@ function M.put(ctx, field, claims, entry)
             rawset(ctx, field, copy_of(entry))
         end
         return
-    end
-    if shown == M.PENDING and real_metatable then
-        local mt = real_metatable(ctx)
-        if type(mt) == "table" and rawget(mt, "__index") == lend_index then
-            if mt.field ~= field then
-                lend_index(ctx, mt.field)       -- another guard's claims: theirs, made now
-            else
-                set_real_metatable(ctx, nil)
-                mt.field, mt.entry = nil, nil
-            end
-            return M.put(ctx, field, claims, entry)     -- now a plain ctx
-        end
     end
     if entry ~= nil then claims = copy_of(entry) end
     ctx[field] = claims

@@ -55,6 +55,12 @@ end
 
 -- The names a rule may hold: one kind at most (methods' entries are rules without methods).
 local function check_kinds(fname, rule, nested)
+    -- The usual rule, one known kind, told without the loop below: a loop on the path of
+    -- every request ends LuaJIT's trace of that path there.
+    local only = next(rule)
+    if KINDS[only] and not (nested and only == "methods") and next(rule, only) == nil then
+        return only
+    end
     local kind
     for name in next, rule do
         if not KINDS[name] or (nested and name == "methods") then
@@ -73,10 +79,6 @@ function M.select(fname, rule, method)
     if type(rule) ~= "table" then
         error(fname .. ": expected a rule table ({ scopes = {...} }, ...)", 3)
     end
-    -- The usual rule, one kind but methods, told without check_kinds' loop (a loop on the
-    -- path of every request ends LuaJIT's trace of that path there).
-    local only = next(rule)
-    if only ~= "methods" and KINDS[only] and next(rule, only) == nil then return rule end
     local kind = check_kinds(fname, rule, false)
     if kind ~= "methods" then return rule end
     local methods = rule.methods
@@ -94,11 +96,6 @@ function M.select(fname, rule, method)
     if type(chosen) ~= "table" then
         error(fname .. ": methods." .. options.show(method) .. " must be a rule table", 3)
     end
-    local kind_of_chosen = next(chosen)
-    if kind_of_chosen ~= "methods" and KINDS[kind_of_chosen] and next(chosen, kind_of_chosen) == nil
-    then
-        return chosen
-    end
     check_kinds(fname, chosen, true)
     return chosen
 end
@@ -109,7 +106,7 @@ end
 function M.allows(fname, rule, claims)
     local list = rule.scopes
     if list ~= nil then
-        -- One scope, the usual rule, told without a loop (see M.select).
+        -- One scope, the usual rule, told without a loop (see check_kinds).
         local first = type(list) == "table" and list[1]
         if type(first) == "string" and list[2] == nil and #list == 1 then
             if has_scope(claims, first) then return true end
