@@ -116,6 +116,34 @@ describe("claims in ngx.ctx", function()
         assert.are_not.equal(ctx.first, ctx.second)
     end)
 
+    it("requests pending on one entry at once: each its own copy, one metatable made", function()
+        local a, b, c = {}, {}, {}
+        ctx_claims.put(a, "claims", nil, entry)
+        ctx_claims.put(b, "claims", nil, entry)
+        local note = rawget(entry, ctx_claims.NOTE)
+        assert.is_table(note, "the entry keeps its pending metatable")
+        assert.are.equal(note, debug.getmetatable(a))
+        assert.are.equal(note, debug.getmetatable(b))
+        b.claims = { sub = "assigned" }                           -- b's ends, a's goes on
+        assert.are.equal(note, debug.getmetatable(a))
+        assert.is_nil(debug.getmetatable(b))
+        assert.are.equal("assigned", b.claims.sub)
+        local claims_a = a.claims
+        assert.are.same(fresh, claims_a)
+        claims_a.sub = "changed"
+        ctx_claims.put(c, "claims", nil, entry)
+        assert.are.equal(note, debug.getmetatable(c), "reused, not made again")
+        assert.are.same(fresh, c.claims)
+        assert.are.same({ __index = note.__index, __newindex = note.__newindex,
+                          __metatable = ctx_claims.PENDING, field = "claims", entry = entry },
+                        note, "nothing was written to it")
+        local other = {}                                          -- another field: its own
+        ctx_claims.put(other, "auth", nil, entry)
+        assert.are_not.equal(note, debug.getmetatable(other))
+        assert.are.equal(note, rawget(entry, ctx_claims.NOTE))
+        assert.are.same(fresh, other.auth)
+    end)
+
     it("a ctx with a metatable of its own gets the copy at once, through its __newindex",
         function()
         local written = {}

@@ -19,6 +19,20 @@ describe("nginx rules: select", function()
         assert.are.same({}, rules.select("t", { methods = { DELETE = true } }, "DELETE"))
     end)
 
+    it("reads the method through a function only for a methods rule", function()
+        local calls = 0
+        local function method() calls = calls + 1 return "PATCH" end
+        local rule = { scopes = { "read:users" } }
+        assert.are.equal(rule, rules.select("t", rule, method))
+        local any = { any = { "x" } }
+        assert.are.equal(any, rules.select("t", any, method))
+        assert.are.equal(0, calls)
+        local patch = { any = { "update:users" } }
+        assert.are.equal(patch, rules.select("t", { methods = { GET = {}, PATCH = patch } },
+            method))
+        assert.are.equal(1, calls)
+    end)
+
     it("gives the Allow header for a method the rule does not list", function()
         local rule = { methods = { GET = {}, PATCH = {} } }
         local chosen, allow = rules.select("t", rule, "POST")

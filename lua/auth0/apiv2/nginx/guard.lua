@@ -187,7 +187,7 @@ local STATUS_TEXT = { [400] = "invalid_request", [401] = "invalid_token",
 -- and for a 403 the scopes to name; for a 405 the Allow header; last, whether the claims are
 -- the verifier cache's own table (read here, copied before anyone else gets them).
 local function decide(self, fname, rule)
-    local chosen, allow = select_rule(fname, rule, ngx.req.get_method())
+    local chosen, allow = select_rule(fname, rule, ngx.req.get_method)
     if not chosen then return 405, "method not allowed", nil, nil, allow end
     local jwt, problem = self.read_token()
     if not jwt then

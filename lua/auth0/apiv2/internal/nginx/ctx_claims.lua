@@ -8,8 +8,9 @@
 -- With an entry, ctx gets a metatable that holds the entry, and the field stays absent until
 -- read: then `__index` makes the copy, stores it as a plain field and takes the metatable off
 -- again, so from then on ctx is a plain table and the claims the request's own. Assigning the
--- field first does the same without a copy. (A metatable per request, not a weak table keyed
--- by ctx: a new weak key per request, and its rehashing, cost more than the table.)
+-- field first does the same without a copy. (A metatable on ctx, not a weak table keyed by
+-- ctx: a new weak key per request, and its rehashing, cost more; and one metatable per cache
+-- entry, kept in the entry, not a new one per request.)
 -- Until then the metatable is protected (`__metatable`): getmetatable(ctx) shows only a
 -- string, so nobody reaches the cache's entry through it or shares it with another table,
 -- and setmetatable(ctx, ...) raises instead of dropping the claims unseen. So this needs the
@@ -28,6 +29,9 @@ local copy_of = verifiers.copy_of
 
 -- What getmetatable(ctx) shows while a copy is pending.
 M.PENDING = "auth0.apiv2: ngx.ctx claims pending (see docs/nginx.md)"
+-- The key under which a cache entry holds its pending metatable (a table of this module's
+-- own, as the revocation store keys its memo: no other note or field can be under it).
+M.NOTE = {}
 
 local debug_lib = rawget(_G, "debug")
 local real_metatable = type(debug_lib) == "table" and debug_lib.setmetatable
@@ -36,7 +40,8 @@ local set_real_metatable = real_metatable and debug_lib.setmetatable
 
 -- The metatable of a ctx with a pending copy: { __index = lend_index, __newindex =
 -- lend_newindex, __metatable = M.PENDING, field = the field, entry = the cache entry }.
--- Taking it off ends the pending copy (nothing else holds the metatable).
+-- Taking it off a ctx ends that ctx's pending copy (the metatable may be on other requests'
+-- ctx as well, and is never changed).
 local function lend_index(ctx, key)
     local mt = real_metatable(ctx)
     if key ~= mt.field then return nil end
@@ -49,6 +54,22 @@ end
 local function lend_newindex(ctx, key, value)
     if key == real_metatable(ctx).field then set_real_metatable(ctx, nil) end
     rawset(ctx, key, value)
+end
+
+-- The metatable of a pending copy of this entry's claims under this field: made once per
+-- cache entry and kept in it (a caller's note, which the verifier lets its callers keep), not
+-- per request; a new table per request, and its garbage, cost as much as the copy's other
+-- work. Sharing it between requests is safe: nothing writes to it after this, and a request's
+-- pending copy ends by taking it off that request's ctx.
+local function pending_metatable(entry, field)
+    local mt = rawget(entry, M.NOTE)
+    if mt and mt.field == field then return mt end
+    mt = { __index = lend_index, __newindex = lend_newindex, __metatable = M.PENDING,
+           field = field, entry = entry }
+    -- The first field's is kept: two guards putting one verifier's claims under two fields
+    -- make the other's per request, as before.
+    if rawget(entry, M.NOTE) == nil then rawset(entry, M.NOTE, mt) end
+    return mt
 end
 
 --- ctx[field] = the claims (now, or for an entry on first read).
@@ -73,8 +94,7 @@ function M.put(ctx, field, claims, entry)
             rawset(ctx, field, claims)
         elseif real_metatable then
             rawset(ctx, field, nil)
-            setmetatable(ctx, { __index = lend_index, __newindex = lend_newindex,
-                                __metatable = M.PENDING, field = field, entry = entry })
+            setmetatable(ctx, pending_metatable(entry, field))
         else
             rawset(ctx, field, copy_of(entry))
         end

@@ -73,6 +73,8 @@ local function check_kinds(fname, rule, nested)
 end
 
 --- The rule for this request's method.
+-- @param method the request's method, or a function that returns it (called only for a
+--   `methods` rule: reading the method is an FFI call into nginx most rules do not need)
 -- @return the rule (a table), or nil and the value of an `Allow` header
 -- @raise on a malformed rule
 function M.select(fname, rule, method)
@@ -83,6 +85,7 @@ function M.select(fname, rule, method)
     if kind ~= "methods" then return rule end
     local methods = rule.methods
     if type(methods) ~= "table" then error(fname .. ": methods must be a table", 3) end
+    if type(method) == "function" then method = method() end
     local chosen = methods[method]
     if chosen == nil and method == "HEAD" then chosen = methods.GET end
     if chosen == nil then
