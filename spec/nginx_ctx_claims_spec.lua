@@ -135,7 +135,8 @@ describe("claims in ngx.ctx", function()
         assert.are.equal(note, debug.getmetatable(c), "reused, not made again")
         assert.are.same(fresh, c.claims)
         assert.are.same({ __index = note.__index, __newindex = note.__newindex,
-                          __metatable = ctx_claims.PENDING, field = "claims", entry = entry },
+                          __metatable = ctx_claims.PENDING, field = "claims",
+                          make = verifiers.copy_of, a = entry },
                         note, "nothing was written to it")
         local other = {}                                          -- another field: its own
         ctx_claims.put(other, "auth", nil, entry)

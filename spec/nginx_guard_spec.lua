@@ -1,5 +1,6 @@
 -- auth0.apiv2.nginx's guard outside nginx, with a minimal fake ngx: what it hands out when its
--- verifier has a cache (the real nginx specs are spec/openresty/guard and run).
+-- verifier has a cache, and the same decisions when it has none and checks tokens without
+-- their claims (the real nginx specs are spec/openresty/guard and run).
 -- luacheck: globals ngx
 local token = require "auth0.apiv2.token"
 
@@ -134,5 +135,168 @@ describe("nginx guard: claims from a cached verifier", function()
         assert.are.equal(200, (request(third)))
         assert.are.equal(200, (request(third)))
         assert.are.equal(before + 2, lookups.entries)
+    end)
+end)
+
+describe("nginx guard: a verifier without a cache checks tokens without their claims", function()
+    local saved_ngx, nginx
+    setup(function()
+        saved_ngx = rawget(_G, "ngx")
+        nginx = require "auth0.apiv2.nginx"
+    end)
+    teardown(function() _G.ngx = saved_ngx end)
+
+    local NOW = 1800000000
+    -- A guard's token reader holds the ngx.var of the ngx it was made under: one for all.
+    local var = {}
+    local function made_under_fake(make)
+        _G.ngx = fake_ngx("x")
+        ngx.var = var
+        return make()
+    end
+    -- A request through guard:protect: what it answered, and the claims it left in ngx.ctx.
+    local function protect(guard, jwt, rule, method, unread)
+        local fake = fake_ngx(jwt)
+        var.http_authorization = fake.var.http_authorization
+        fake.var = var
+        fake.req.get_method = function() return method or "GET" end
+        fake.shared, fake.time = _G.ngx and _G.ngx.shared, function() return NOW end
+        fake.exit = function(code) fake.exited = code end
+        fake.print = function(body) fake.body = body end
+        _G.ngx = fake
+        local returned = guard:protect(rule)
+        assert.is_nil(returned)
+        local status = fake.exited and fake.status or 200
+        return { status = status, challenge = fake.header["WWW-Authenticate"], body = fake.body,
+                 allow = fake.header.Allow, claims = status == 200 and not unread and fake.ctx.claims or nil }
+    end
+
+    local dict_data = {}
+    local function dict()
+        local d = {}
+        function d.get(_, k) return dict_data[k] end
+        function d.safe_set(_, k, v) dict_data[k] = v return true end
+        function d.safe_add(_, k, v)
+            if dict_data[k] ~= nil then return false, "exists" end
+            dict_data[k] = v
+            return true
+        end
+        function d.incr(_, k, n, init)
+            local v = dict_data[k] or init
+            dict_data[k] = v + n
+            return dict_data[k]
+        end
+        function d.delete(_, k) dict_data[k] = nil end
+        return d
+    end
+
+    it("decide and answer as with the claims, for every rule and token", function()
+        _G.ngx = fake_ngx("x")
+        ngx.var = var
+        ngx.shared, ngx.time = { revoked = dict() }, function() return NOW end
+        local store = nginx.revocations{ dict = "revoked" }
+        assert(store:revoke(AUD, "revoked-by-store"))
+        local function verifier()
+            return token.verifier{ key = KEY, audience = AUD, now = function() return NOW end,
+                is_revoked = function(_, jti) return jti == "revoked-by-verifier" end }
+        end
+        local lazy = nginx.guard{ verifier = verifier(), revocations = store }
+        local eager = nginx.guard{ verifier = verifier(), revocations = store }
+        assert.is_true(lazy.without_claims)
+        eager.without_claims = false                   -- the path with the claims built
+
+        local function signed(fields)
+            local t = { aud = AUD, iat = NOW - 10000, exp = NOW + 3600, jti = "j" }
+            for k, v in pairs(fields) do t[k] = v end
+            return token.new(t):sign(KEY)
+        end
+        local other = token.key(string.rep("o", 48), { encoding = "raw" })
+        local tokens = {
+            signed{ scopes = { "read:users" } },
+            signed{ scopes = { "read:users", "update:users", "read:clients" } },
+            signed{ scopes = { "update:users_app_metadata" } },
+            signed{ scopes = {} },
+            signed{ scopes = { "read:users" }, claims = { sub = "u", extra = { 1, 2 } } },
+            signed{ scopes = { "read:users" }, jti = "revoked-by-store" },
+            signed{ scopes = { "read:users" }, jti = "revoked-by-verifier" },
+            signed{ scopes = { "read:users" }, exp = NOW - 1000 },
+            signed{ scopes = { "read:users" }, aud = "someone else's" },
+            token.new{ aud = AUD, scopes = { "read:users" } }:sign(other),
+            "not.a.token",
+        }
+        local rules = {
+            {}, { scopes = { "read:users" } }, { scopes = { "read:users", "update:users" } },
+            { scopes = {} }, { any = { "update:users", "update:users_app_metadata" } },
+            { any = {} }, { endpoint = "PATCH /users/{id}" }, { endpoint = "GET /clients" },
+            { methods = { GET = { scopes = { "read:clients" } }, PATCH = true } },
+        }
+        local seen = {}
+        for ti, jwt in ipairs(tokens) do
+            for ri, rule in ipairs(rules) do
+                for _, method in ipairs{ "GET", "PATCH", "POST" } do
+                    local a = protect(lazy, jwt, rule, method)
+                    local b = protect(eager, jwt, rule, method)
+                    assert.are.same(b, a, ("token %d, rule %d, %s"):format(ti, ri, method))
+                    seen[a.status] = true
+                end
+            end
+        end
+        assert.are.same({ [200] = true, [401] = true, [403] = true, [405] = true }, seen)
+    end)
+
+    it("build the claims on their first read, at the time the token was checked", function()
+        local now = NOW
+        local v = token.verifier{ key = KEY, audience = AUD, now = function() return now end }
+        local guard = made_under_fake(function() return nginx.guard{ verifier = v } end)
+        local jwt = token.new{ aud = AUD, exp = NOW + 60, scopes = { "read:users" },
+                               claims = { sub = "u2" } }:sign(KEY)
+        local fresh = token.verify(jwt, KEY, { audience = AUD, now = NOW })
+
+        local r = protect(guard, jwt, { scopes = { "read:users" } }, "GET", "unread")
+        assert.are.equal(200, r.status, r.body)
+        local ctx = ngx.ctx
+        assert.is_nil(rawget(ctx, "claims"), "nothing built yet")
+        assert.is_nil(next(ctx))
+        now = NOW + 3600                               -- the token expires before the read
+        local claims = ctx.claims
+        assert.are.same(fresh, claims)
+        assert.are.equal(claims, rawget(ctx, "claims"))
+        assert.are.equal(claims, ctx.claims, "built once")
+        assert.is_nil(debug.getmetatable(ctx))
+
+        now = NOW
+        protect(guard, jwt, { scopes = { "read:users" } }, "GET", "unread")
+        ngx.ctx.claims = "assigned"                    -- assigned first: never built
+        assert.are.equal("assigned", ngx.ctx.claims)
+        assert.is_nil(debug.getmetatable(ngx.ctx))
+    end)
+
+    it("raise on a read when the verifier's key was wiped in between", function()
+        local key = token.key(string.rep("w", 48), { encoding = "raw" })
+        local guard = made_under_fake(function()
+            return nginx.guard{ verifier = token.verifier{ key = key, audience = AUD } }
+        end)
+        local jwt = token.new{ aud = AUD, scopes = { "read:users" } }:sign(key)
+        assert.are.equal(200, protect(guard, jwt, {}, "GET", "unread").status)
+        local ctx = ngx.ctx
+        key:wipe()
+        assert.has_error(function() return ctx.claims end)
+    end)
+
+    it("not with a cache, a key function, its own scope rule or upstream headers", function()
+        local function without(opts, guard_opts)
+            guard_opts = guard_opts or {}
+            opts.key = opts.key or KEY
+            opts.audience = AUD
+            guard_opts.verifier = token.verifier(opts)
+            return nginx.guard(guard_opts).without_claims
+        end
+        assert.is_true(without{})
+        assert.is_false(without{ cache = 10 })
+        assert.is_false(without{ key = function() return KEY end })
+        assert.is_false(without{ scopes = { "read:users" } })
+        assert.is_false(without{ any = { "read:users" } })
+        assert.is_false(without({}, { headers = { sub = "X-Sub" } }))
+        assert.is_false(nginx.guard{ verifier = { verify = function() end } }.without_claims)
     end)
 end)

@@ -23,8 +23,9 @@ local type, pairs, tostring, error, setmetatable, pcall, rawget =
 local concat = table.concat
 local format, gsub, find = string.format, string.gsub, string.find
 local select_rule, allows, granted = rules.select, rules.allows, rules.granted
-local verified, copy_of = verifiers.verified, verifiers.copy_of
-local put_claims = ctx_claims.put
+local scope_lists, allowed_by = rules.lists, rules.allowed_by
+local verified, checked, copy_of = verifiers.verified, verifiers.checked, verifiers.copy_of
+local put_claims, put_checked = ctx_claims.put, ctx_claims.put_checked
 
 local OP = "auth0.apiv2.nginx.guard"
 local OPTIONS = { verifier = true, revocations = true, metrics = true, token = true,
@@ -138,6 +139,10 @@ function M.new(opts)
         realm = opts.realm, headers = check_headers(opts.headers), ctx_field = opts.ctx or "claims",
         started = false, bodies = {}, challenges = {}, cached_texts = 0,
     }, Guard)
+    -- protect with a verifier that has no cache: the token checked without its claims table
+    -- (the rule's scopes in the verifier's pass), the claims made when ngx.ctx's field is
+    -- first read. Upstream headers need the claims at once.
+    self.without_claims = not self.headers and verifiers.checks_without_claims(v)
     if opts.metrics ~= nil then
         self.metrics = metrics_store.new(opts.metrics)
         local totals = cache_totals_of(v)
@@ -183,10 +188,31 @@ end
 local STATUS_TEXT = { [400] = "invalid_request", [401] = "invalid_token",
                       [403] = "insufficient_scope" }
 
+-- The guard's revocation store on a token the verifier passed: nil, or the status and reason.
+local function refused_by_store(self, aud, jti, shared)
+    local is_revoked = self.is_revoked
+    if not is_revoked then return nil end
+    local revoked, err
+    local memo_store = self.memo_store
+    if shared and memo_store then
+        revoked, err = memo_store:is_revoked_memo(aud, jti, shared)
+    else
+        revoked, err = is_revoked(aud, jti)
+    end
+    if revoked then return 401, "revoked" end
+    if err ~= nil then
+        ngx.log(ngx.ERR, OP, ": revocation check failed: ", tostring(err))
+        return 503, "revocation check failed"
+    end
+    return nil
+end
+
 -- The decision. Returns status, reason (the verifier's reason or ours), claims (on 200),
--- and for a 403 the scopes to name; for a 405 the Allow header; last, whether the claims are
--- the verifier cache's own table (read here, copied before anyone else gets them).
-local function decide(self, fname, rule)
+-- and for a 403 the scopes to name; for a 405 the Allow header; then whether the claims are
+-- the verifier cache's own table (read here, copied before anyone else gets them). With
+-- `without_claims` (protect, on a guard whose verifier allows it), a token let through has
+-- no claims yet: last come the token and the time it was checked at (verifier.claims_of).
+local function decide(self, fname, rule, without_claims)
     local chosen, allow = select_rule(fname, rule, ngx.req.get_method)
     if not chosen then return 405, "method not allowed", nil, nil, allow end
     local jwt, problem = self.read_token()
@@ -195,26 +221,26 @@ local function decide(self, fname, rule)
         if problem == "multiple" then return 400, "more than one token" end
         return 401, "no token"
     end
+    if without_claims then
+        local all, any = scope_lists(fname, chosen)
+        local ok, aud, jti, missing, now = checked(self.verifier, jwt, all, any)
+        if not ok then
+            if UNAVAILABLE[aud] then return 503, aud end   -- (aud: the reason)
+            return 401, aud
+        end
+        local status, reason = refused_by_store(self, aud, jti, nil)
+        if status then return status, reason end
+        local passes, needed = allowed_by(all, any, missing)
+        if not passes then return 403, "insufficient scope", nil, needed end
+        return 200, nil, nil, nil, nil, nil, jwt, now
+    end
     local claims, reason, _, shared = verified(self.verifier, jwt)
     if not claims then
         if UNAVAILABLE[reason] then return 503, reason end
         return 401, reason
     end
-    local is_revoked = self.is_revoked
-    if is_revoked then
-        local revoked, err
-        local memo_store = self.memo_store
-        if shared and memo_store then
-            revoked, err = memo_store:is_revoked_memo(claims.aud, claims.jti, shared)
-        else
-            revoked, err = is_revoked(claims.aud, claims.jti)
-        end
-        if revoked then return 401, "revoked" end
-        if err ~= nil then
-            ngx.log(ngx.ERR, OP, ": revocation check failed: ", tostring(err))
-            return 503, "revocation check failed"
-        end
-    end
+    local status, refusal = refused_by_store(self, claims.aud, claims.jti, shared)
+    if status then return status, refusal end
     local ok, needed = allows(fname, chosen, claims)
     if not ok then return 403, "insufficient scope", nil, needed end
     return 200, nil, claims, nil, nil, shared
@@ -226,12 +252,13 @@ local function outcome_of(status, reason)
 end
 
 -- Decides and counts.
-local function decide_counted(self, fname, rule)
+local function decide_counted(self, fname, rule, without_claims)
     local m = self.metrics
-    if not m then return decide(self, fname, rule) end
+    if not m then return decide(self, fname, rule, without_claims) end
     local clock = m.clock
     local started = clock and clock()
-    local status, reason, claims, scope, allow, shared = decide(self, fname, rule)
+    local status, reason, claims, scope, allow, shared, jwt, now =
+        decide(self, fname, rule, without_claims)
     if started then m:observe(clock() - started) end
     local key = m.outcome_keys[status]
     key = key and key[reason or "allowed"]
@@ -241,7 +268,7 @@ local function decide_counted(self, fname, rule)
     end
     local pending = m.pending
     pending[key] = (pending[key] or 0) + 1
-    return status, reason, claims, scope, allow, shared
+    return status, reason, claims, scope, allow, shared, jwt, now
 end
 
 --- Decides about this request without writing anything (no response, no headers, no ngx.ctx;
@@ -354,9 +381,10 @@ end
 -- @tparam table rule as for check
 -- @raise on a malformed rule
 function Guard:protect(rule)
-    local status, reason, claims, scope, allow, shared =
-        decide_counted(self, "guard:protect", rule)
+    local status, reason, claims, scope, allow, shared, jwt, now =
+        decide_counted(self, "guard:protect", rule, self.without_claims)
     if status ~= 200 then return refuse(self, status, reason, scope, allow) end
+    if now then return put_checked(ngx.ctx, self.ctx_field, self.verifier, jwt, now) end
     if self.headers then pass_upstream(self, claims) end
     put_claims(ngx.ctx, self.ctx_field, claims, shared)
 end

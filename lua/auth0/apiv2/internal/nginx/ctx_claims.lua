@@ -4,6 +4,8 @@
 -- cache's table). So the copy is made on the first read of the field:
 --
 --   put(ctx, field, claims, entry)   entry: the cache's entry (claims nil), else the claims
+--   put_checked(ctx, field, v, jwt, now)   a token the verifier checked without building its
+--                                          claims (verifier.checked): built on first read
 --
 -- With an entry, ctx gets a metatable that holds the entry, and the field stays absent until
 -- read: then `__index` makes the copy, stores it as a plain field and takes the metatable off
@@ -25,7 +27,7 @@ local M = {}
 
 local type, rawset, rawget, getmetatable, setmetatable =
     type, rawset, rawget, getmetatable, setmetatable
-local copy_of = verifiers.copy_of
+local copy_of, claims_of = verifiers.copy_of, verifiers.claims_of
 
 -- What getmetatable(ctx) shows while a copy is pending.
 M.PENDING = "auth0.apiv2: ngx.ctx claims pending (see docs/nginx.md)"
@@ -39,14 +41,14 @@ local real_metatable = type(debug_lib) == "table" and debug_lib.setmetatable
 local set_real_metatable = real_metatable and debug_lib.setmetatable
 
 -- The metatable of a ctx with a pending copy: { __index = lend_index, __newindex =
--- lend_newindex, __metatable = M.PENDING, field = the field, entry = the cache entry }.
--- Taking it off a ctx ends that ctx's pending copy (the metatable may be on other requests'
--- ctx as well, and is never changed).
+-- lend_newindex, __metatable = M.PENDING, field = the field, make = a function, a, b, c =
+-- its arguments }: make(a, b, c) makes the claims. Taking it off a ctx ends that ctx's
+-- pending copy (the metatable may be on other requests' ctx as well, and is never changed).
 local function lend_index(ctx, key)
     local mt = real_metatable(ctx)
     if key ~= mt.field then return nil end
     set_real_metatable(ctx, nil)
-    local claims = copy_of(mt.entry)
+    local claims = mt.make(mt.a, mt.b, mt.c)
     rawset(ctx, key, claims)
     return claims
 end
@@ -56,20 +58,46 @@ local function lend_newindex(ctx, key, value)
     rawset(ctx, key, value)
 end
 
--- The metatable of a pending copy of this entry's claims under this field: made once per
+-- The metatable of a pending copy of a cache entry's claims under this field: made once per
 -- cache entry and kept in it (a caller's note, which the verifier lets its callers keep), not
 -- per request; a new table per request, and its garbage, cost as much as the copy's other
 -- work. Sharing it between requests is safe: nothing writes to it after this, and a request's
 -- pending copy ends by taking it off that request's ctx.
-local function pending_metatable(entry, field)
+local function entry_metatable(field, entry)
     local mt = rawget(entry, M.NOTE)
     if mt and mt.field == field then return mt end
     mt = { __index = lend_index, __newindex = lend_newindex, __metatable = M.PENDING,
-           field = field, entry = entry }
+           field = field, make = copy_of, a = entry }
     -- The first field's is kept: two guards putting one verifier's claims under two fields
-    -- make the other's per request, as before.
+    -- make the other's per request.
     if rawget(entry, M.NOTE) == nil then rawset(entry, M.NOTE, mt) end
     return mt
+end
+
+-- ctx[field] = what mt makes (mt nil: claims), now or on first read.
+local function put(ctx, field, claims, mt)
+    local shown = getmetatable(ctx)
+    if shown == M.PENDING and real_metatable then
+        local pending = real_metatable(ctx)
+        if type(pending) == "table" and rawget(pending, "__index") == lend_index then
+            -- A second put (a second guard, or the same twice): another field's claims are
+            -- made now, this field's pending copy dropped; then ctx is plain again.
+            if pending.field ~= field then lend_index(ctx, pending.field) end
+            set_real_metatable(ctx, nil)
+            shown = nil
+        end
+    end
+    if mt ~= nil and (shown ~= nil or not real_metatable) then
+        claims, mt = mt.make(mt.a, mt.b, mt.c), nil
+    end
+    if shown ~= nil then
+        ctx[field] = claims
+    elseif mt == nil then
+        rawset(ctx, field, claims)
+    else
+        rawset(ctx, field, nil)
+        setmetatable(ctx, mt)
+    end
 end
 
 --- ctx[field] = the claims (now, or for an entry on first read).
@@ -78,30 +106,20 @@ end
 -- @tparam table claims the claims, when there is no entry
 -- @param entry the verifier cache's entry of the token (copy_of(entry) makes the copy), or nil
 function M.put(ctx, field, claims, entry)
-    local shown = getmetatable(ctx)
-    if shown == M.PENDING and real_metatable then
-        local mt = real_metatable(ctx)
-        if type(mt) == "table" and rawget(mt, "__index") == lend_index then
-            -- A second put (a second guard, or the same twice): another field's claims are
-            -- made now, this field's pending copy dropped; then ctx is plain again.
-            if mt.field ~= field then lend_index(ctx, mt.field) end
-            set_real_metatable(ctx, nil)
-            shown = nil
-        end
-    end
-    if shown == nil then
-        if entry == nil then
-            rawset(ctx, field, claims)
-        elseif real_metatable then
-            rawset(ctx, field, nil)
-            setmetatable(ctx, pending_metatable(entry, field))
-        else
-            rawset(ctx, field, copy_of(entry))
-        end
-        return
-    end
-    if entry ~= nil then claims = copy_of(entry) end
-    ctx[field] = claims
+    put(ctx, field, claims, entry ~= nil and entry_metatable(field, entry) or nil)
+end
+
+--- ctx[field] = the claims of a token verifier.checked passed, built on first read (the
+-- pass again, at the same time: verifier.claims_of).
+-- @tparam table ctx the request's ngx.ctx
+-- @tparam string field
+-- @param v the verifier
+-- @tparam string jwt the token
+-- @tparam number now the time it was checked at
+function M.put_checked(ctx, field, v, jwt, now)
+    put(ctx, field, nil, { __index = lend_index, __newindex = lend_newindex,
+                           __metatable = M.PENDING, field = field, make = claims_of,
+                           a = v, b = jwt, c = now })
 end
 
 return M

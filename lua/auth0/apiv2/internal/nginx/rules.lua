@@ -133,6 +133,32 @@ function M.allows(fname, rule, claims)
     return true
 end
 
+--- A rule (as M.select returned it) as the scope lists of the verifier's pass, which checks
+-- them without the claims table (verifier.checked): the rule's `scopes` as `all`, its `any`
+-- or its endpoint's scopes as `any`; false for none. With what the pass reports missing, the
+-- refusal is the one M.allows makes: M.allowed_by.
+-- @return all, any
+-- @raise on a malformed rule, as M.allows
+function M.lists(fname, rule)
+    local list = rule.scopes
+    if list ~= nil then return check_list(fname, "scopes", list), false end
+    local one_of = rule.any
+    if one_of == nil and rule.endpoint ~= nil then one_of = for_endpoint(fname, rule.endpoint) end
+    if one_of ~= nil then return false, check_list(fname, "any", one_of) end
+    return false, false
+end
+
+--- What M.allows says, from the lists of M.lists and what the pass found missing: true, or
+-- false, the scopes to name and whether any one would do (an empty `any` refuses, as there).
+function M.allowed_by(all, any, missing)
+    if all then
+        if missing then return false, concat(all, " "), false end
+        return true
+    end
+    if any and (missing or #any == 0) then return false, concat(any, " "), true end
+    return true
+end
+
 --- The scopes a token grants, space-separated, for an upstream header (the library's one
 -- reader: the `scopes` object, entities sorted, then the flat `scope` string's words).
 -- @treturn string
