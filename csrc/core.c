@@ -669,7 +669,8 @@ static int add_missing(lua_State *L, luaL_Buffer *b, int idx, apiv2_vpass *v, in
    through the policy up to revocation, in one pass (vpass.c), with the protocol of
    auth0.apiv2.internal.reference_pass: want 0 -> true, aud, jti, exp, nbf, iat, missing;
    want 1 -> the same with the claims table first; want 2 -> true, aud, header (no MAC);
-   a failure -> nil, reason. The work area (26 KiB) is this state's upvalue. */
+   want 3 -> the claims table alone (no MAC, no rule: only for a token that passed already,
+   whose claims the nginx guard builds when they are first read); a failure -> nil, reason. The work area (26 KiB) is this state's upvalue. */
 static int core_verify_pass(lua_State *L) {
     size_t n, audience_len = 0;
     const char *jwt = check_bytes(L, 1, &n);
@@ -692,6 +693,11 @@ static int core_verify_pass(lua_State *L) {
         push_claim(L, v, APIV2_C_AUD);
         push_value(L, v, v->jws.header, skip_ws(v->jws.header, 0), NULL);
         return 3;
+    }
+    if (want == 3) {
+        size_t next = 0;
+        push_value(L, v, v->jws.payload, skip_ws(v->jws.payload, 0), &next);
+        return 1;
     }
     if (lua_type(L, 2) == LUA_TTABLE) {
         int i, count = (int)apiv2_rawlen(L, 2);

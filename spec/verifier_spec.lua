@@ -71,7 +71,7 @@ describe("the one-pass C check (core.verify_pass)", function()
             local jwt = h.vector_token(case)
             local key = core.key(h.unhex(case.key_hex), "raw")
             local p = h.vector_options(case)
-            for want = 0, 2 do
+            for want = 0, 3 do
                 local c, r = both(jwt, key, p, { "read:users" }, { "update:users", "x:y" }, want)
                 assert.are.same(r, c, case.id .. " want " .. want)
                 if math.type and c[1] then
@@ -85,6 +85,28 @@ describe("the one-pass C check (core.verify_pass)", function()
             count = count + 1
         end
         assert.is_true(count > 170)
+    end)
+
+    it("want 3: the claims table of want 1 for a token that passes, whatever the rules",
+        function()
+        local passed = 0
+        for _, case in ipairs(all_cases()) do
+            local jwt = h.vector_token(case)
+            local key = core.key(h.unhex(case.key_hex), "raw")
+            local p = h.vector_options(case)
+            local full = both(jwt, key, p, false, false, 1)
+            local claims = core.verify_pass(jwt, false, 0, 0, false, false, false, false, 3)
+            if full[1] then
+                assert.are.same(full[1], claims, case.id)
+                if math.type then
+                    for name, value in pairs(full[1]) do
+                        assert.are.equal(math.type(value), math.type(claims[name]), case.id)
+                    end
+                end
+                passed = passed + 1
+            end
+        end
+        assert.is_true(passed > 20)
     end)
 
     it("matches scopes, audiences and escapes as the Lua rules do", function()

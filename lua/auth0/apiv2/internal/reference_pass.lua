@@ -62,7 +62,8 @@ local time_verdict = require("auth0.apiv2.internal.claims").time_verdict
 -- @tparam ?table all scopes that must all be granted
 -- @tparam ?table any scopes of which one must be granted
 -- @tparam integer want 0: no claims table; 1: the claims table; 2: form and header only,
---   then `true, aud, header` (for a key function)
+--   then `true, aud, header` (for a key function); 3: form only, then the claims table, for
+--   a token that passed already (the nginx guard builds its claims on their first read)
 -- @return `claims | true, aud, jti, exp, nbf, iat, missing`, or `nil, reason`
 function M.pass(jwt, keys, now, leeway, require_exp, audience, all, any, want)
     local header, claims, input_length, signature = parse(jwt, "token.verify", want ~= 2)
@@ -75,6 +76,7 @@ function M.pass(jwt, keys, now, leeway, require_exp, audience, all, any, want)
     if header.b64 ~= nil and header.b64 ~= true then return nil, "unsupported b64" end
     if #signature ~= 32 then return nil, "signature length" end
     if want == 2 then return true, claims.aud, header end
+    if want == 3 then return claims end
 
     local matched
     if type(keys) == "table" then

@@ -211,7 +211,7 @@ end
 -- and for a 403 the scopes to name; for a 405 the Allow header; then whether the claims are
 -- the verifier cache's own table (read here, copied before anyone else gets them). With
 -- `without_claims` (protect, on a guard whose verifier allows it), a token let through has
--- no claims yet: last come the token and the time it was checked at (verifier.claims_of).
+-- no claims yet: last comes the token (verifier.claims_of makes them).
 local function decide(self, fname, rule, without_claims)
     local chosen, allow = select_rule(fname, rule, ngx.req.get_method)
     if not chosen then return 405, "method not allowed", nil, nil, allow end
@@ -223,7 +223,7 @@ local function decide(self, fname, rule, without_claims)
     end
     if without_claims then
         local all, any = scope_lists(fname, chosen)
-        local ok, aud, jti, missing, now = checked(self.verifier, jwt, all, any)
+        local ok, aud, jti, missing = checked(self.verifier, jwt, all, any)
         if not ok then
             if UNAVAILABLE[aud] then return 503, aud end   -- (aud: the reason)
             return 401, aud
@@ -232,7 +232,7 @@ local function decide(self, fname, rule, without_claims)
         if status then return status, reason end
         local passes, needed = allowed_by(all, any, missing)
         if not passes then return 403, "insufficient scope", nil, needed end
-        return 200, nil, nil, nil, nil, nil, jwt, now
+        return 200, nil, nil, nil, nil, nil, jwt
     end
     local claims, reason, _, shared = verified(self.verifier, jwt)
     if not claims then
@@ -257,7 +257,7 @@ local function decide_counted(self, fname, rule, without_claims)
     if not m then return decide(self, fname, rule, without_claims) end
     local clock = m.clock
     local started = clock and clock()
-    local status, reason, claims, scope, allow, shared, jwt, now =
+    local status, reason, claims, scope, allow, shared, checked_jwt =
         decide(self, fname, rule, without_claims)
     if started then m:observe(clock() - started) end
     local key = m.outcome_keys[status]
@@ -268,7 +268,7 @@ local function decide_counted(self, fname, rule, without_claims)
     end
     local pending = m.pending
     pending[key] = (pending[key] or 0) + 1
-    return status, reason, claims, scope, allow, shared, jwt, now
+    return status, reason, claims, scope, allow, shared, checked_jwt
 end
 
 --- Decides about this request without writing anything (no response, no headers, no ngx.ctx;
@@ -381,10 +381,10 @@ end
 -- @tparam table rule as for check
 -- @raise on a malformed rule
 function Guard:protect(rule)
-    local status, reason, claims, scope, allow, shared, jwt, now =
+    local status, reason, claims, scope, allow, shared, checked_jwt =
         decide_counted(self, "guard:protect", rule, self.without_claims)
     if status ~= 200 then return refuse(self, status, reason, scope, allow) end
-    if now then return put_checked(ngx.ctx, self.ctx_field, self.verifier, jwt, now) end
+    if checked_jwt then return put_checked(ngx.ctx, self.ctx_field, checked_jwt) end
     if self.headers then pass_upstream(self, claims) end
     put_claims(ngx.ctx, self.ctx_field, claims, shared)
 end

@@ -4,8 +4,8 @@
 -- cache's table). So the copy is made on the first read of the field:
 --
 --   put(ctx, field, claims, entry)   entry: the cache's entry (claims nil), else the claims
---   put_checked(ctx, field, v, jwt, now)   a token the verifier checked without building its
---                                          claims (verifier.checked): built on first read
+--   put_checked(ctx, field, jwt)   a token the verifier checked without building its claims
+--                                  (verifier.checked): they are built on first read
 --
 -- With an entry, ctx gets a metatable that holds the entry, and the field stays absent until
 -- read: then `__index` makes the copy, stores it as a plain field and takes the metatable off
@@ -109,17 +109,14 @@ function M.put(ctx, field, claims, entry)
     put(ctx, field, claims, entry ~= nil and entry_metatable(field, entry) or nil)
 end
 
---- ctx[field] = the claims of a token verifier.checked passed, built on first read (the
--- pass again, at the same time: verifier.claims_of).
+--- ctx[field] = the claims of a token verifier.checked passed, built on first read
+-- (verifier.claims_of: the pass's parse of the same bytes).
 -- @tparam table ctx the request's ngx.ctx
 -- @tparam string field
--- @param v the verifier
 -- @tparam string jwt the token
--- @tparam number now the time it was checked at
-function M.put_checked(ctx, field, v, jwt, now)
+function M.put_checked(ctx, field, jwt)
     put(ctx, field, nil, { __index = lend_index, __newindex = lend_newindex,
-                           __metatable = M.PENDING, field = field, make = claims_of,
-                           a = v, b = jwt, c = now })
+                           __metatable = M.PENDING, field = field, make = claims_of, a = jwt })
 end
 
 return M
