@@ -1,6 +1,7 @@
 -- The deep copies the verifier cache hands out (auth0.apiv2.internal.claims_copy): a replay of
--- a plan is the same as a walked copy, shares no table with the original, and keeps json.null
--- (on LuaJIT with table.clone, and without it on PUC Lua).
+-- a plan (of the cache's own copy, or of claims the cache keeps as they are) is the same as a
+-- walked copy, shares no table with the original, and keeps json.null (on LuaJIT with
+-- table.clone, and without it on PUC Lua).
 local claims_copy = require "auth0.apiv2.internal.claims_copy"
 local json = require "auth0.apiv2.internal.json"
 
@@ -22,63 +23,70 @@ local function shares_no_table(a, b)
     return true
 end
 
-describe("claims copies", function()
-    local samples = {
-        {},
-        { sub = "u1", exp = 2, aud = "A" },
-        { aud = { "A", "B" }, scopes = { users = { actions = { "read", "update" } },
-                                         clients = { actions = { "read" } } } },
-        { deep = { { a = { { b = { json.null, { c = {} } } } } } }, n = json.null, list = {} },
-        { [1] = "array", [2] = { x = 1 }, [3] = { 1, 2, { 3 } } },
-    }
-    for i, claims in ipairs(samples) do
-        it("replay and copy agree, sharing nothing (sample " .. i .. ")", function()
-            local _, p = claims_copy.keep(claims)
-            for _ = 1, 2 do                              -- a plan serves every replay
+-- A plan two ways: keep (the cache's own copy) and own (the claims themselves, kept as they are).
+local PLANS = {
+    keep = function(claims) return select(2, claims_copy.keep(claims)) end,
+    own = function(claims) return claims_copy.own(claims) end,
+}
+
+for way, plan_of in pairs(PLANS) do
+    describe("claims copies, plans by " .. way, function()
+        local samples = {
+            {},
+            { sub = "u1", exp = 2, aud = "A" },
+            { aud = { "A", "B" }, scopes = { users = { actions = { "read", "update" } },
+                                             clients = { actions = { "read" } } } },
+            { deep = { { a = { { b = { json.null, { c = {} } } } } } }, n = json.null, list = {} },
+            { [1] = "array", [2] = { x = 1 }, [3] = { 1, 2, { 3 } } },
+        }
+        for i, claims in ipairs(samples) do
+            it("replay and copy agree, sharing nothing (sample " .. i .. ")", function()
+                local p = plan_of(claims)
+                for _ = 1, 2 do                              -- a plan serves every replay
+                    local replayed = claims_copy.replay(p)
+                    assert.are.same(claims, replayed)
+                    assert.are.same(claims_copy.copy(claims), replayed)
+                    assert.is_true(shares_no_table(claims, replayed))
+                end
+            end)
+        end
+
+        it("a change to a replayed copy reaches neither the original nor the next copy", function()
+            local claims = { scopes = { users = { actions = { "read" } } }, aud = { "A" } }
+            local p = plan_of(claims)
+            local first = claims_copy.replay(p)
+            first.scopes.users.actions[1], first.aud[2], first.extra = "delete", "B", true
+            assert.are.same({ scopes = { users = { actions = { "read" } } }, aud = { "A" } }, claims)
+            assert.are.same(claims, claims_copy.replay(p))
+        end)
+
+        it("many shapes and very large claims: past the written-out replays, still copies",
+            function()
+            -- Over 300 shapes of up to 64 nested tables (more shapes than are written out), and
+            -- plans of 65 to 300 tables (more than one written-out replay holds).
+            local function check(n, step)
+                local claims = { sub = "u" }
+                local at = claims
+                for i = 1, n do
+                    local child = { i = i }
+                    if i % 3 == 0 then at.list = { child } else at["k" .. i] = child end
+                    if i % step == 0 then at = child end
+                end
+                local p = plan_of(claims)
                 local replayed = claims_copy.replay(p)
                 assert.are.same(claims, replayed)
-                assert.are.same(claims_copy.copy(claims), replayed)
                 assert.is_true(shares_no_table(claims, replayed))
             end
-        end)
-    end
-
-    it("a change to a replayed copy reaches neither the original nor the next copy", function()
-        local claims = { scopes = { users = { actions = { "read" } } }, aud = { "A" } }
-        local _, p = claims_copy.keep(claims)
-        local first = claims_copy.replay(p)
-        first.scopes.users.actions[1], first.aud[2], first.extra = "delete", "B", true
-        assert.are.same({ scopes = { users = { actions = { "read" } } }, aud = { "A" } }, claims)
-        assert.are.same(claims, claims_copy.replay(p))
-    end)
-
-    it("many shapes and very large claims: past the written-out replays, still copies",
-        function()
-        -- Over 300 shapes of up to 64 nested tables (more shapes than are written out), and
-        -- plans of 65 to 300 tables (more than one written-out replay holds).
-        local function check(n, step)
-            local claims = { sub = "u" }
-            local at = claims
-            for i = 1, n do
-                local child = { i = i }
-                if i % 3 == 0 then at.list = { child } else at["k" .. i] = child end
-                if i % step == 0 then at = child end
+            for n = 1, 64 do
+                for step = 1, 5 do check(n, step) end
             end
-            local _, p = claims_copy.keep(claims)
-            local replayed = claims_copy.replay(p)
-            assert.are.same(claims, replayed)
-            assert.is_true(shares_no_table(claims, replayed))
-        end
-        for n = 1, 64 do
-            for step = 1, 5 do check(n, step) end
-        end
-        for n = 65, 300, 47 do check(n, 2) end
-    end)
+            for n = 65, 300, 47 do check(n, 2) end
+        end)
 
-    it("keeps json.null itself (the one sentinel), inside arrays and objects", function()
-        local replayed = claims_copy.replay(select(2,
-            claims_copy.keep({ a = json.null, b = { json.null } })))
-        assert.are.equal(json.null, replayed.a)
-        assert.are.equal(json.null, replayed.b[1])
+        it("keeps json.null itself (the one sentinel), inside arrays and objects", function()
+            local replayed = claims_copy.replay(plan_of({ a = json.null, b = { json.null } }))
+            assert.are.equal(json.null, replayed.a)
+            assert.are.equal(json.null, replayed.b[1])
+        end)
     end)
-end)
+end

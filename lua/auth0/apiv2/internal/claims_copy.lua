@@ -4,6 +4,8 @@
 --   copy(value)       walks the value: a copy made once
 --   keep(claims)      the cache's own copy and its plan (the copy's tables in an order to
 --                     rebuild), in one walk: once per cached token
+--   own(claims)       the plan of claims nobody else holds (fresh from the verifier's pass),
+--                     which the cache then keeps as they are: the walk without the copy
 --   replay(plan)      a new copy of the kept claims, without walking: on every cache hit
 --
 -- Why a plan: a gateway hands a copy of the cached claims to each request. Walking them with
@@ -22,7 +24,7 @@ local json = require "auth0.apiv2.internal.json"
 
 local M = {}
 
-local type, next, concat = type, next, table.concat
+local type, next = type, next
 local load_text = rawget(_G, "loadstring") or load
 local null = json.null
 
@@ -54,8 +56,21 @@ local function keep_table(p, value, index)
     return out
 end
 
--- The written-out replays, by shape (the parents' indexes, in plan order), bounded: past
--- SHAPES_MAX shapes, or past WRITTEN_MAX tables in one plan, replay loops instead.
+-- The plan of the table value, as keep_table records it, of the tables themselves.
+local function own_table(p, value, index)
+    for k, v in next, value do
+        if type(v) == "table" and v ~= null then
+            local n = p.n + 1
+            p.n = n
+            p[3 * n - 2], p[3 * n - 1], p[3 * n] = v, index, k
+            own_table(p, v, n)
+        end
+    end
+end
+
+-- The written-out replays, by shape (the parents' indexes, in plan order: a tree of tables
+-- by parent index, the replay under `fn`, so that finding one makes no string), bounded:
+-- past SHAPES_MAX shapes, or past WRITTEN_MAX tables in one plan, replay loops instead.
 local SHAPES_MAX, WRITTEN_MAX = 256, 64
 local written, shapes = {}, 0
 
@@ -65,10 +80,18 @@ local written, shapes = {}, 0
 local function written_replay(p)
     local n = p.n
     if n > WRITTEN_MAX then return nil end
-    local parents = {}
-    for i = 2, n do parents[i - 1] = p[3 * i - 1] end
-    local shape = concat(parents, ",")
-    local fn = written[shape]
+    local node = written
+    for i = 2, n do
+        local parent = p[3 * i - 1]
+        local child = node[parent]
+        if child == nil then
+            if shapes >= SHAPES_MAX then return nil end
+            child = {}
+            node[parent] = child
+        end
+        node = child
+    end
+    local fn = node.fn
     if fn ~= nil or shapes >= SHAPES_MAX then return fn end
     local src = { "local clone = ...\nreturn function(p)\nlocal t1 = clone(p[1])" }
     for i = 2, n do
@@ -77,8 +100,8 @@ local function written_replay(p)
             .. "[p[" .. j .. "]] = t" .. i
     end
     src[#src + 1] = "return t1\nend"
-    fn = load_text(concat(src, "\n"), "=claims_copy(" .. n .. " tables)")(clone)
-    written[shape], shapes = fn, shapes + 1
+    fn = load_text(table.concat(src, "\n"), "=claims_copy(" .. n .. " tables)")(clone)
+    node.fn, shapes = fn, shapes + 1
     return fn
 end
 
@@ -94,6 +117,18 @@ function M.keep(claims)
     p[1] = keep_table(p, claims, 1)
     p.replay = written_replay(p)
     return p[1], p
+end
+
+--- @tparam table claims a table nobody else holds or will change (the verifier's pass made
+--   it): the cache keeps it as it is
+-- @return its plan, for replay (as keep's)
+function M.own(claims)
+    local p = { claims, 0, false, n = 1 }
+    if clone then
+        own_table(p, claims, 1)
+        p.replay = written_replay(p)
+    end
+    return p
 end
 
 -- The copies of one replay, by plan index (replay never yields: one scratch list will do;

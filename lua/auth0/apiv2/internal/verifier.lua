@@ -272,7 +272,7 @@ function M.verify(jwt, key_or_keys, opts)
     return nil, reason, missing
 end
 
-local copy, keep, replay = claims_copy.copy, claims_copy.keep, claims_copy.replay
+local copy, own, replay = claims_copy.copy, claims_copy.own, claims_copy.replay
 
 --- For the library's own modules: the caller's own copy of the claims of a cache entry that
 -- verified returned as `shared`.
@@ -369,7 +369,8 @@ function Verifier:check(jwt)
     return true, out_aud, out_jti, exp
 end
 
--- v:verify without the copy on a cache hit: claims, nil, nil, shared | nil, reason, missing.
+-- v:verify without the copy, with a cache (a hit, or a miss whose claims the cache now
+-- keeps): claims, nil, nil, shared | nil, reason, missing; without a cache: claims.
 -- shared: the claims are the cache's own table, to read and never hand out; shared is then
 -- the cache's entry for the token: copy_of(shared) is a copy of the claims to hand out, and
 -- the caller may keep its own notes about the token in it (a revocation store's memo).
@@ -394,15 +395,18 @@ local function verified(self, jwt)
         jwt, 1)
     if not claims then return nil, aud, jti end   -- (jti here: the missing scopes, if any)
     if cache then
-        -- The cache keeps its own copy: the caller may change the table it was given.
-        local own, own_plan = keep(claims)
+        -- The pass's table is new and nobody else's: the cache keeps it, and a miss is then a
+        -- hit (the caller reads it in place, and copies it before anyone else gets it).
+        local plan = own(claims)
         if entry then
-            entry.claims, entry.plan = own, own_plan
+            entry.claims, entry.plan = claims, plan
         else
-            cache:put(jwt, { exp = exp, nbf = nbf, iat = iat, aud = aud, jti = jti,
-                             aud_out = aud_out(self, aud), jti_out = string_or_nil(jti),
-                             claims = own, plan = own_plan })
+            entry = { exp = exp, nbf = nbf, iat = iat, aud = aud, jti = jti,
+                      aud_out = aud_out(self, aud), jti_out = string_or_nil(jti),
+                      claims = claims, plan = plan }
+            cache:put(jwt, entry)
         end
+        return claims, nil, nil, entry
     end
     return claims
 end
