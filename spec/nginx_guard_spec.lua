@@ -137,7 +137,8 @@ describe("nginx guard: claims from a cached verifier", function()
     end)
 end)
 
-describe("nginx guard: a verifier without a cache checks tokens without their claims", function()
+describe("nginx guard: a token the verifier has not cached is checked without its claims",
+    function()
     local saved_ngx, nginx
     setup(function()
         saved_ngx = rawget(_G, "ngx")
@@ -189,7 +190,7 @@ describe("nginx guard: a verifier without a cache checks tokens without their cl
         return d
     end
 
-    it("decide and answer as with the claims, for every rule and token", function()
+    local function matrix(cache)
         _G.ngx = fake_ngx("x")
         ngx.var = var
         ngx.shared, ngx.time = { revoked = dict() }, function() return NOW end
@@ -197,7 +198,8 @@ describe("nginx guard: a verifier without a cache checks tokens without their cl
         assert(store:revoke(AUD, "revoked-by-store"))
         local function verifier()
             return token.verifier{ key = KEY, audience = AUD, now = function() return NOW end,
-                is_revoked = function(_, jti) return jti == "revoked-by-verifier" end }
+                is_revoked = function(_, jti) return jti == "revoked-by-verifier" end,
+                cache = cache }
         end
         local lazy = nginx.guard{ verifier = verifier(), revocations = store }
         local eager = nginx.guard{ verifier = verifier(), revocations = store }
@@ -241,6 +243,33 @@ describe("nginx guard: a verifier without a cache checks tokens without their cl
             end
         end
         assert.are.same({ [200] = true, [401] = true, [403] = true, [405] = true }, seen)
+        return lazy.verifier, eager.verifier
+    end
+
+    it("decide and answer as with the claims, for every rule and token: no cache",
+        function() matrix(nil) end)
+
+    it("decide and answer as with the claims, for every rule and token: misses, then hits",
+        function()
+        local lazy, eager = matrix(4)
+        assert.are.same(eager:stats(), lazy:stats())
+        assert.is_true(lazy:stats().hits > 100)
+    end)
+
+    it("a new token's cache entry gets its claims on its first hit", function()
+        local v = token.verifier{ key = KEY, audience = AUD, cache = 4 }
+        local guard = made_under_fake(function() return nginx.guard{ verifier = v } end)
+        local jwt = token.new{ aud = AUD, scopes = { "read:users" } }:sign(KEY)
+        local fresh = token.verify(jwt, KEY, { audience = AUD })
+        assert.are.equal(200, protect(guard, jwt, {}, "GET", "unread").status)
+        local entry = v.cache:get(jwt)
+        assert.is_nil(entry.claims, "a miss is cached without claims")
+        local first = protect(guard, jwt, { scopes = { "read:users" } })
+        assert.are.same(fresh, first.claims)
+        assert.are.same(fresh, entry.claims, "made on the first hit, and kept")
+        assert.are_not.equal(entry.claims, first.claims)
+        assert.are.same(fresh, v:verify(jwt))
+        assert.are.same({ hits = 2, misses = 1, entries = 1, size = 4 }, v:stats())
     end)
 
     it("build the claims on their first read, at the time the token was checked", function()
@@ -282,7 +311,7 @@ describe("nginx guard: a verifier without a cache checks tokens without their cl
         assert.are.same(select(2, token.decode(jwt)), ctx.claims)
     end)
 
-    it("not with a cache, a key function, its own scope rule or upstream headers", function()
+    it("not with a key function, a scope rule of the verifier's or upstream headers", function()
         local function without(opts, guard_opts)
             guard_opts = guard_opts or {}
             opts.key = opts.key or KEY
@@ -291,7 +320,7 @@ describe("nginx guard: a verifier without a cache checks tokens without their cl
             return nginx.guard(guard_opts).without_claims
         end
         assert.is_true(without{})
-        assert.is_false(without{ cache = 10 })
+        assert.is_true(without{ cache = 10 })
         assert.is_false(without{ key = function() return KEY end })
         assert.is_false(without{ scopes = { "read:users" } })
         assert.is_false(without{ any = { "read:users" } })

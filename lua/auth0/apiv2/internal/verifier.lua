@@ -374,22 +374,30 @@ end
 -- shared: the claims are the cache's own table, to read and never hand out; shared is then
 -- the cache's entry for the token: copy_of(shared) is a copy of the claims to hand out, and
 -- the caller may keep its own notes about the token in it (a revocation store's memo).
+-- The claims of a cache entry made without them (by v:check, or the guard's check of a new
+-- token): the pass's parse of the token, kept in the entry. No MAC or rule again: the entry
+-- exists because the token passed them (its times are rechecked on every hit anyway).
+local function filled(entry, jwt)
+    local claims, reason = pass(jwt, false, 0, 0, false, false, false, false, 3)
+    if not claims then error("auth0.apiv2: a cached token's claims: " .. reason, 3) end
+    entry.claims, entry.plan = claims, own(claims)
+    return claims
+end
+
 local function verified(self, jwt)
     if type(jwt) ~= "string" then
         error("verifier:verify: token must be a string, got " .. type(jwt), 3)
     end
     local cache = self.cache
-    local entry
     if cache then
-        entry = cache:get(jwt)
+        local entry = cache:get(jwt)
         if entry then
             self.hits = self.hits + 1
             local reason = recheck(self, jwt, entry)
             if reason then return nil, reason end
-            if entry.claims then return entry.claims, nil, nil, entry end
-        else
-            self.misses = self.misses + 1
+            return entry.claims or filled(entry, jwt), nil, nil, entry
         end
+        self.misses = self.misses + 1
     end
     local claims, aud, jti, exp, nbf, iat = run("token.verifier", self, self.keys, self.key_fn,
         jwt, 1)
@@ -397,15 +405,10 @@ local function verified(self, jwt)
     if cache then
         -- The pass's table is new and nobody else's: the cache keeps it, and a miss is then a
         -- hit (the caller reads it in place, and copies it before anyone else gets it).
-        local plan = own(claims)
-        if entry then
-            entry.claims, entry.plan = claims, plan
-        else
-            entry = { exp = exp, nbf = nbf, iat = iat, aud = aud, jti = jti,
-                      aud_out = aud_out(self, aud), jti_out = string_or_nil(jti),
-                      claims = claims, plan = plan }
-            cache:put(jwt, entry)
-        end
+        local entry = { exp = exp, nbf = nbf, iat = iat, aud = aud, jti = jti,
+                        aud_out = aud_out(self, aud), jti_out = string_or_nil(jti),
+                        claims = claims, plan = own(claims) }
+        cache:put(jwt, entry)
         return claims, nil, nil, entry
     end
     return claims
@@ -419,28 +422,42 @@ function Verifier:verify(jwt)
 end
 
 --- For the nginx guard: whether M.checked may stand for M.verified with this verifier (one of
--- this module's, with no cache, no key function and no scope rule of its own). Such a
--- verifier builds every token's claims anew, and most requests through a gateway never read
--- them: about a quarter of its work (the tables, their strings and their garbage).
+-- this module's, with no key function and no scope rule of its own). A token seen for the
+-- first time then gets no claims table: most requests through a gateway never read it, and
+-- building it is about a quarter of the pass's work (the tables, their strings, their
+-- garbage).
 function M.checks_without_claims(v)
-    return getmetatable(v) == Verifier and not v.cache and not v.key_fn and not v.all
-        and not v.any
+    return getmetatable(v) == Verifier and not v.key_fn and not v.all and not v.any
 end
 
---- For the nginx guard, with a verifier M.checks_without_claims accepts: the token through
--- the verifier's policy (the pass, then its own is_revoked) without its claims table, and
--- the caller's scope rule checked in the same pass (`all`, `any`: lists of scope strings, or
--- false; an empty `any` list asks for nothing here). M.claims_of(jwt) makes the claims
--- later, if they are asked for.
--- @return true, aud, jti, missing (missing: nil, or the scopes of the rule not granted)
+--- For the nginx guard, with a verifier M.checks_without_claims accepts. A token the cache
+-- holds: as M.verified (its claims read in place). Any other: through the verifier's policy
+-- (the pass, then its own is_revoked) without its claims table, with the caller's scope rule
+-- checked in the same pass (`all`, `any`: lists of scope strings, or false; an empty `any`
+-- asks for nothing here), and cached without claims (the first hit makes them); M.claims_of
+-- makes the caller's, if it asks for them.
+-- @return claims, entry (a cache hit: as M.verified's claims and shared)
+-- @return false, aud, jti, missing, entry (missing: nil, or the rule's scopes not granted;
+--   entry: the token's new cache entry, or nil without a cache)
 -- @return nil, reason
 function M.checked(v, jwt, all, any)
     if type(jwt) ~= "string" then
         error("verifier:verify: token must be a string, got " .. type(jwt), 3)
     end
+    local cache = v.cache
+    if cache then
+        local entry = cache:get(jwt)
+        if entry then
+            v.hits = v.hits + 1
+            local reason = recheck(v, jwt, entry)
+            if reason then return nil, reason end
+            return entry.claims or filled(entry, jwt), entry
+        end
+        v.misses = v.misses + 1
+    end
     local now = now_of(v)
-    local ok, aud, jti, _, _, _, missing = pass(jwt, v.keys, now, v.leeway, v.require_exp,
-        v.audience, all, any, 0)
+    local ok, aud, jti, exp, nbf, iat, missing = pass(jwt, v.keys, now, v.leeway,
+        v.require_exp, v.audience, all, any, 0)
     if not ok then return nil, aud end
     local is_revoked = v.is_revoked
     if is_revoked then
@@ -448,7 +465,13 @@ function M.checked(v, jwt, all, any)
         if revoked then return nil, "revoked" end
         if err ~= nil then return nil, "revocation check failed" end
     end
-    return true, aud, jti, missing
+    local entry
+    if cache then                                  -- as v:check caches it
+        entry = { exp = exp, nbf = nbf, iat = iat, aud = aud, jti = jti,
+                  aud_out = aud_out(v, aud), jti_out = string_or_nil(jti) }
+        cache:put(jwt, entry)
+    end
+    return false, aud, jti, missing, entry
 end
 
 --- The claims of a token M.checked passed: the pass's claims table of the same bytes, made

@@ -139,7 +139,7 @@ function M.new(opts)
         realm = opts.realm, headers = check_headers(opts.headers), ctx_field = opts.ctx or "claims",
         started = false, bodies = {}, challenges = {}, cached_texts = 0,
     }, Guard)
-    -- protect with a verifier that has no cache: the token checked without its claims table
+    -- protect: a token the verifier's cache does not hold is checked without its claims table
     -- (the rule's scopes in the verifier's pass), the claims made when ngx.ctx's field is
     -- first read. Upstream headers need the claims at once.
     self.without_claims = not self.headers and verifiers.checks_without_claims(v)
@@ -221,20 +221,23 @@ local function decide(self, fname, rule, without_claims)
         if problem == "multiple" then return 400, "more than one token" end
         return 401, "no token"
     end
+    local claims, reason, shared
     if without_claims then
         local all, any = scope_lists(fname, chosen)
-        local ok, aud, jti, missing = checked(self.verifier, jwt, all, any)
-        if not ok then
-            if UNAVAILABLE[aud] then return 503, aud end   -- (aud: the reason)
-            return 401, aud
+        local aud, jti, missing, entry
+        claims, aud, jti, missing, entry = checked(self.verifier, jwt, all, any)
+        if claims == false then                  -- a new token, checked without its claims
+            local status, refusal = refused_by_store(self, aud, jti, entry)
+            if status then return status, refusal end
+            local passes, needed = allowed_by(all, any, missing)
+            if not passes then return 403, "insufficient scope", nil, needed end
+            return 200, nil, nil, nil, nil, nil, jwt
         end
-        local status, reason = refused_by_store(self, aud, jti, nil)
-        if status then return status, reason end
-        local passes, needed = allowed_by(all, any, missing)
-        if not passes then return 403, "insufficient scope", nil, needed end
-        return 200, nil, nil, nil, nil, nil, jwt
+        if claims then shared = aud else reason = aud end   -- a hit's entry; a failure's reason
+    else
+        local _
+        claims, reason, _, shared = verified(self.verifier, jwt)
     end
-    local claims, reason, _, shared = verified(self.verifier, jwt)
     if not claims then
         if UNAVAILABLE[reason] then return 503, reason end
         return 401, reason
