@@ -670,7 +670,8 @@ static int add_missing(lua_State *L, luaL_Buffer *b, int idx, apiv2_vpass *v, in
    auth0.apiv2.internal.reference_pass: want 0 -> true, aud, jti, exp, nbf, iat, missing;
    want 1 -> the same with the claims table first; want 2 -> true, aud, header (no MAC);
    want 3 -> the claims table alone (no MAC, no rule: only for a token that passed already,
-   whose claims the nginx guard builds when they are first read); a failure -> nil, reason. The work area (26 KiB) is this state's upvalue. */
+   whose claims the nginx guard builds when they are first read); a failure -> nil, reason.
+   The work area (26 KiB) is this state's upvalue. */
 static int core_verify_pass(lua_State *L) {
     size_t n, audience_len = 0;
     const char *jwt = check_bytes(L, 1, &n);

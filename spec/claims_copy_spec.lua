@@ -1,5 +1,5 @@
 -- The deep copies the verifier cache hands out (auth0.apiv2.internal.claims_copy): a replay of
--- a plan (of the cache's own copy, or of claims the cache keeps as they are) is the same as a
+-- a plan (of claims the cache keeps as they are) is the same as a
 -- walked copy, shares no table with the original, and keeps json.null (on LuaJIT with
 -- table.clone, and without it on PUC Lua).
 local claims_copy = require "auth0.apiv2.internal.claims_copy"
@@ -23,9 +23,8 @@ local function shares_no_table(a, b)
     return true
 end
 
--- A plan two ways: keep (the cache's own copy) and own (the claims themselves, kept as they are).
+-- A plan of the claims themselves, kept as they are (the cache holds the pass's own table).
 local PLANS = {
-    keep = function(claims) return select(2, claims_copy.keep(claims)) end,
     own = function(claims) return claims_copy.own(claims) end,
 }
 

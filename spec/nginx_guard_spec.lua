@@ -256,6 +256,44 @@ describe("nginx guard: a token the verifier has not cached is checked without it
         assert.is_true(lazy:stats().hits > 100)
     end)
 
+    it("raise on a malformed rule whatever the token, with the claims or without", function()
+        local v = token.verifier{ key = KEY, audience = AUD, cache = 4 }
+        local lazy = made_under_fake(function() return nginx.guard{ verifier = v } end)
+        local eager = made_under_fake(function() return nginx.guard{ verifier = v } end)
+        eager.without_claims = false
+        local good = token.new{ aud = AUD, scopes = { "read:users" } }:sign(KEY)
+        local expired = token.new{ aud = AUD, exp = NOW - 1000, scopes = { "read:users" } }
+            :sign(KEY)
+        -- A read-only proxy: `#` and indexes say one scope, its raw contents none (the
+        -- verifier's pass reads lists raw). Were it read both ways, one path would let a
+        -- token without the scope through.
+        local proxy = setmetatable({}, { __index = { "delete:users" },
+                                         __len = function() return 1 end })
+        local bad = {
+            { { scopes = { 1 } }, "scopes must be a list of scope strings" },
+            { { scopes = "read:users" }, "scopes must be a list of scopes" },
+            { { any = false }, "any must be a list of scopes" },
+            { { endpoint = "BOGUS /x" }, "BOGUS" },
+            { { scopes = proxy }, "scopes must be a plain table (no metatable)" },
+            { { any = proxy }, "any must be a plain table (no metatable)" },
+            { { methods = { GET = { scopes = proxy } } }, "no metatable" },
+        }
+        for _, guard in ipairs{ lazy, eager } do
+            for _, case in ipairs(bad) do
+                for _, jwt in ipairs{ good, expired, "not.a.token" } do
+                    local ok, err = pcall(protect, guard, jwt, case[1])
+                    assert.is_false(ok, case[2])
+                    assert.truthy(tostring(err):find(case[2], 1, true), tostring(err))
+                    ok, err = pcall(function() return guard:check(case[1]) end)
+                    assert.is_false(ok, case[2])
+                    assert.truthy(tostring(err):find(case[2], 1, true), tostring(err))
+                end
+                var.http_authorization = nil       -- no token at all
+                assert.has_error(function() guard:check(case[1]) end)
+            end
+        end
+    end)
+
     it("a new token's cache entry gets its claims on its first hit", function()
         local v = token.verifier{ key = KEY, audience = AUD, cache = 4 }
         local guard = made_under_fake(function() return nginx.guard{ verifier = v } end)

@@ -82,6 +82,30 @@ describe("nginx rules: allows", function()
             "t: unknown endpoint 'GET /nowhere'")
     end)
 
+    it("takes plain lists of strings only, one scope or many", function()
+        assert.are.same({ { "read:users" }, false }, { rules.lists("t", { scopes = { "read:users" } }) })
+        assert.are.same({ false, { "a", "b" } }, { rules.lists("t", { any = { "a", "b" } }) })
+        assert.are.same({ false, false }, { rules.lists("t", {}) })
+        local proxy = setmetatable({}, { __index = { "read:users" } })
+        assert.has_error(function() rules.lists("t", { scopes = proxy }) end,
+            "t: scopes must be a plain table (no metatable)")
+        assert.has_error(function() rules.allows("t", { any = proxy }, claims) end,
+            "t: any must be a plain table (no metatable)")
+        assert.has_error(function() rules.lists("t", { scopes = { "a", 2 } }) end,
+            "t: scopes must be a list of scope strings")
+        assert.has_error(function() rules.lists("t", { scopes = { 1 } }) end,
+            "t: scopes must be a list of scope strings")
+    end)
+
+    it("grants as it allows, from the lists", function()
+        assert.is_true(rules.grants({ "read:users" }, false, claims))
+        assert.are.same({ false, "delete:users", false },
+            { rules.grants({ "delete:users" }, false, claims) })
+        assert.is_true(rules.grants({}, false, claims))
+        assert.are.same({ false, "", true }, { rules.grants(false, {}, claims) })
+        assert.is_true(rules.grants(false, false, claims))
+    end)
+
     it("lets any valid token through an empty rule", function()
         assert.is_true(rules.allows("t", {}, { aud = "x" }))
     end)

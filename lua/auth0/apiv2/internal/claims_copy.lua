@@ -2,10 +2,9 @@
 -- as the one shared sentinel), for the verifier cache, which must never hand out its own table.
 --
 --   copy(value)       walks the value: a copy made once
---   keep(claims)      the cache's own copy and its plan (the copy's tables in an order to
---                     rebuild), in one walk: once per cached token
 --   own(claims)       the plan of claims nobody else holds (fresh from the verifier's pass),
---                     which the cache then keeps as they are: the walk without the copy
+--                     which the cache then keeps as they are (its tables in an order to
+--                     rebuild): once per cached token
 --   replay(plan)      a new copy of the kept claims, without walking: on every cache hit
 --
 -- Why a plan: a gateway hands a copy of the cached claims to each request. Walking them with
@@ -39,24 +38,8 @@ local function copy(value)
 end
 M.copy = copy
 
--- A copy of the table value that records, in the plan, each of its nested tables (pre-order:
--- the copy, its parent's index and its key). `index`: value's own index in the plan.
-local function keep_table(p, value, index)
-    local out = {}
-    for k, v in next, value do
-        if type(v) == "table" and v ~= null then
-            local n = p.n + 1
-            p.n = n
-            p[3 * n - 1], p[3 * n] = index, k
-            v = keep_table(p, v, n)
-            p[3 * n - 2] = v
-        end
-        out[k] = v
-    end
-    return out
-end
-
--- The plan of the table value, as keep_table records it, of the tables themselves.
+-- The plan of the table value: each of its nested tables in pre-order (the table, its
+-- parent's index and its key). `index`: value's own index in the plan.
 local function own_table(p, value, index)
     for k, v in next, value do
         if type(v) == "table" and v ~= null then
@@ -105,23 +88,9 @@ local function written_replay(p)
     return fn
 end
 
---- @tparam table claims
--- @treturn table a copy of the claims for the cache to keep (never changed afterwards)
--- @return its plan, for replay
-function M.keep(claims)
-    if not clone then
-        local own = copy(claims)
-        return own, { own, 0, false, n = 1 }
-    end
-    local p = { false, 0, false, n = 1 }
-    p[1] = keep_table(p, claims, 1)
-    p.replay = written_replay(p)
-    return p[1], p
-end
-
 --- @tparam table claims a table nobody else holds or will change (the verifier's pass made
 --   it): the cache keeps it as it is
--- @return its plan, for replay (as keep's)
+-- @return its plan, for replay
 function M.own(claims)
     local p = { claims, 0, false, n = 1 }
     if clone then
@@ -135,7 +104,7 @@ end
 -- emptied after each use so that it keeps nothing alive).
 local made = {}
 
---- @param p a plan from M.keep
+--- @param p a plan from M.own
 -- @treturn table a new deep copy of the claims the plan was made from
 function M.replay(p)
     if not clone then return copy(p[1]) end

@@ -76,7 +76,13 @@ function M.pass(jwt, keys, now, leeway, require_exp, audience, all, any, want)
     if header.b64 ~= nil and header.b64 ~= true then return nil, "unsupported b64" end
     if #signature ~= 32 then return nil, "signature length" end
     if want == 2 then return true, claims.aud, header end
-    if want == 3 then return claims end
+    if want == 3 then                           -- times as want 1 gives them: 1767225600
+        for _, name in ipairs(TIME_CLAIMS) do
+            local v = claims[name]
+            if to_integer and type(v) == "number" then claims[name] = to_integer(v) or v end
+        end
+        return claims
+    end
 
     local matched
     if type(keys) == "table" then

@@ -442,7 +442,7 @@ end
 -- @return nil, reason
 function M.checked(v, jwt, all, any)
     if type(jwt) ~= "string" then
-        error("verifier:verify: token must be a string, got " .. type(jwt), 3)
+        error("verifier:check: token must be a string, got " .. type(jwt), 3)
     end
     local cache = v.cache
     if cache then

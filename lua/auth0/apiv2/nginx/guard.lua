@@ -22,8 +22,8 @@ local type, pairs, tostring, error, setmetatable, pcall, rawget =
     type, pairs, tostring, error, setmetatable, pcall, rawget
 local concat = table.concat
 local format, gsub, find = string.format, string.gsub, string.find
-local select_rule, allows, granted = rules.select, rules.allows, rules.granted
-local scope_lists, allowed_by = rules.lists, rules.allowed_by
+local select_rule, granted = rules.select, rules.granted
+local scope_lists, grants, allowed_by = rules.lists, rules.grants, rules.allowed_by
 local verified, checked, copy_of = verifiers.verified, verifiers.checked, verifiers.copy_of
 local put_claims, put_checked = ctx_claims.put, ctx_claims.put_checked
 
@@ -215,6 +215,7 @@ end
 local function decide(self, fname, rule, without_claims)
     local chosen, allow = select_rule(fname, rule, ngx.req.get_method)
     if not chosen then return 405, "method not allowed", nil, nil, allow end
+    local all, any = scope_lists(fname, chosen)  -- a malformed rule raises, whatever the token
     local jwt, problem = self.read_token()
     if not jwt then
         if problem == "malformed" then return 401, "malformed bearer token" end
@@ -223,7 +224,6 @@ local function decide(self, fname, rule, without_claims)
     end
     local claims, reason, shared
     if without_claims then
-        local all, any = scope_lists(fname, chosen)
         local aud, jti, missing, entry
         claims, aud, jti, missing, entry = checked(self.verifier, jwt, all, any)
         if claims == false then                  -- a new token, checked without its claims
@@ -244,7 +244,7 @@ local function decide(self, fname, rule, without_claims)
     end
     local status, refusal = refused_by_store(self, claims.aud, claims.jti, shared)
     if status then return status, refusal end
-    local ok, needed = allows(fname, chosen, claims)
+    local ok, needed = grants(all, any, claims)
     if not ok then return 403, "insufficient scope", nil, needed end
     return 200, nil, claims, nil, nil, shared
 end

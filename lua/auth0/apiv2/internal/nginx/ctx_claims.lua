@@ -47,8 +47,8 @@ local set_real_metatable = real_metatable and debug_lib.setmetatable
 local function lend_index(ctx, key)
     local mt = real_metatable(ctx)
     if key ~= mt.field then return nil end
+    local claims = mt.make(mt.a, mt.b, mt.c)   -- first: were it to raise, reads raise again
     set_real_metatable(ctx, nil)
-    local claims = mt.make(mt.a, mt.b, mt.c)
     rawset(ctx, key, claims)
     return claims
 end

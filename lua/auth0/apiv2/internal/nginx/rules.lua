@@ -16,7 +16,7 @@ local granted = require "auth0.apiv2.internal.granted"
 
 local M = {}
 
-local type, next, pairs, error = type, next, pairs, error
+local type, next, pairs, error, getmetatable = type, next, pairs, error, getmetatable
 local concat, sort = table.concat, table.sort
 local has_scope = verify.has_scope
 
@@ -26,8 +26,16 @@ local ENDPOINT_CACHE_MAX = 1000
 
 local endpoint_scopes, endpoint_count = {}, 0
 
+-- A list of scope strings, read raw (as the verifier's C pass reads it): a table with a
+-- metatable raises, since its `#` and indexes could say another thing than its raw contents
+-- (a read-only proxy would look empty to one reader and full to the other).
 local function check_list(fname, name, list)
     if type(list) ~= "table" then error(fname .. ": " .. name .. " must be a list of scopes", 4) end
+    if getmetatable(list) ~= nil then
+        error(fname .. ": " .. name .. " must be a plain table (no metatable)", 4)
+    end
+    -- One scope, the usual rule, told without the loop below (see check_kinds).
+    if type(list[1]) == "string" and list[2] == nil and #list == 1 then return list end
     for i = 1, #list do
         if type(list[i]) ~= "string" then
             error(fname .. ": " .. name .. " must be a list of scope strings", 4)
@@ -103,42 +111,13 @@ function M.select(fname, rule, method)
     return chosen
 end
 
---- Whether the claims satisfy a rule (as M.select returned it).
--- @return true, or false and the scopes to name in the refusal (a space-separated string)
---   and whether any one of them would do
-function M.allows(fname, rule, claims)
-    local list = rule.scopes
-    if list ~= nil then
-        -- One scope, the usual rule, told without a loop (see check_kinds).
-        local first = type(list) == "table" and list[1]
-        if type(first) == "string" and list[2] == nil and #list == 1 then
-            if has_scope(claims, first) then return true end
-            return false, first, false
-        end
-        check_list(fname, "scopes", list)
-        for i = 1, #list do
-            if not has_scope(claims, list[i]) then return false, concat(list, " "), false end
-        end
-        return true
-    end
-    local one_of = rule.any
-    if one_of == nil and rule.endpoint ~= nil then one_of = for_endpoint(fname, rule.endpoint) end
-    if one_of ~= nil then
-        check_list(fname, "any", one_of)
-        for i = 1, #one_of do
-            if has_scope(claims, one_of[i]) then return true end
-        end
-        return false, concat(one_of, " "), true
-    end
-    return true
-end
-
---- A rule (as M.select returned it) as the scope lists of the verifier's pass, which checks
--- them without the claims table (verifier.checked): the rule's `scopes` as `all`, its `any`
--- or its endpoint's scopes as `any`; false for none. With what the pass reports missing, the
--- refusal is the one M.allows makes: M.allowed_by.
+--- A rule (as M.select returned it) as its scope lists: the rule's `scopes` as `all`, its
+-- `any` or its endpoint's scopes as `any`; false for none. The guard takes them before it
+-- reads the token, so a malformed rule raises on every request, whatever the token; the
+-- verifier's pass checks them without the claims table (verifier.checked, then
+-- M.allowed_by), and M.grants checks them against claims.
 -- @return all, any
--- @raise on a malformed rule, as M.allows
+-- @raise on a malformed rule
 function M.lists(fname, rule)
     local list = rule.scopes
     if list ~= nil then return check_list(fname, "scopes", list), false end
@@ -146,6 +125,37 @@ function M.lists(fname, rule)
     if one_of == nil and rule.endpoint ~= nil then one_of = for_endpoint(fname, rule.endpoint) end
     if one_of ~= nil then return false, check_list(fname, "any", one_of) end
     return false, false
+end
+
+--- Whether the claims grant the lists of M.lists.
+-- @return true, or false and the scopes to name in the refusal (a space-separated string)
+--   and whether any one of them would do
+function M.grants(all, any, claims)
+    if all then
+        -- One scope, the usual rule, told without a loop (see check_kinds).
+        if all[2] == nil and #all == 1 then
+            if has_scope(claims, all[1]) then return true end
+            return false, all[1], false
+        end
+        for i = 1, #all do
+            if not has_scope(claims, all[i]) then return false, concat(all, " "), false end
+        end
+        return true
+    end
+    if any then
+        for i = 1, #any do
+            if has_scope(claims, any[i]) then return true end
+        end
+        return false, concat(any, " "), true
+    end
+    return true
+end
+
+--- Whether the claims satisfy a rule (as M.select returned it): M.grants of its M.lists.
+-- @raise on a malformed rule
+function M.allows(fname, rule, claims)
+    local all, any = M.lists(fname, rule)
+    return M.grants(all, any, claims)
 end
 
 --- What M.allows says, from the lists of M.lists and what the pass found missing: true, or
