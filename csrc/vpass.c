@@ -1,4 +1,5 @@
 #include <locale.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,16 +109,19 @@ double apiv2_vpass_number(const unsigned char *text, size_t n, int *is_integer) 
     size_t i, digits = 0;
     int integral = 1, negative = text[0] == '-';
     double value = 0;
+    uint64_t whole = 0; /* the first 15 digits: below 2^53, so exact as a double */
     const char *point;
     for (i = negative; i < n; i++) {
-        if (text[i] < '0' || text[i] > '9') {
+        unsigned int digit = (unsigned int)text[i] - '0';
+        if (digit > 9) {
             integral = 0;
             break;
         }
+        if (digits < 15) whole = whole * 10 + digit;
         digits++;
     }
     if (integral && digits <= 15) { /* exact in a double: no strtod needed */
-        for (i = negative; i < n; i++) value = value * 10 + (text[i] - '0');
+        value = (double)whole;
         *is_integer = 1;
         return negative ? -value : value;
     }

@@ -127,6 +127,9 @@ describe("the one-pass C check (core.verify_pass)", function()
             '{"scopes":{"users":{"actions":["read",null,3,"update"],"x":{"actions":[]}}}}',
             '{ "scopes" : { "users" : { "actions" : [ "read" ] } } , "jti" : "\\ud83d\\ude00" }',
             '{"exp":1.5e9,"nbf":-0,"iat":1767225600.0,"n":123456789012345678,"f":-0.75}',
+            -- 15 digits are read without strtod, 16 with it: both sides of the line
+            '{"exp":999999999999999,"nbf":-999999999999999,"iat":1000000000000000,"n":-0}',
+            '{"iat":9007199254740993,"n":-1000000000000000,"m":0,"k":-0.0,"j":012}',
             '{"exp":1e400}', '{"iat":-1e400}', '{"exp":"1"}', '{"nbf":null}',
             '{"x":{"exp":"not checked here"},"exp":1767225601}',
         }
