@@ -29,7 +29,9 @@ static const char ENCODE_URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 /* The URL alphabet's digit values, BAD for every other byte (the jws character check and the
    secret decoder look each character up once instead of branching on ranges: a token's
    characters are random, so range tests mispredict). */
-#define VALUE(c) (DIGIT(c) < 0 ? BAD : DIGIT(c))
+/* (cast whole: clang checks each arm's constant against the element type, the arms not
+   taken too, as 255 - 48 + 52) */
+#define VALUE(c) ((unsigned char)(DIGIT(c) < 0 ? BAD : DIGIT(c)))
 const unsigned char apiv2_b64url_value[256] = { R256(VALUE) };
 
 /* The strict decoder's tables: a character's digit already shifted to its place in the 24
