@@ -28,9 +28,8 @@ static const char ENCODE_URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 
 /* The URL alphabet's digit values, BAD for every other byte (the jws character check and the
    secret decoder look each character up once instead of branching on ranges: a token's
-   characters are random, so range tests mispredict). */
-/* (cast whole: clang checks each arm's constant against the element type, the arms not
-   taken too, as 255 - 48 + 52) */
+   characters are random, so range tests mispredict). Cast whole: clang checks each arm's
+   constant against the element type, the arms not taken too (255 - 48 + 52). */
 #define VALUE(c) ((unsigned char)(DIGIT(c) < 0 ? BAD : DIGIT(c)))
 const unsigned char apiv2_b64url_value[256] = { R256(VALUE) };
 
@@ -40,10 +39,11 @@ const unsigned char apiv2_b64url_value[256] = { R256(VALUE) };
    (This loop is most of a verification's decoding time; one byte-value table and the shifts
    after it took half again as many instructions.) */
 #define OUTSIDE 0x1000000UL
-#define AT18(c) (DIGIT(c) < 0 ? OUTSIDE : (uint_least32_t)DIGIT(c) << 18)
-#define AT12(c) (DIGIT(c) < 0 ? OUTSIDE : (uint_least32_t)DIGIT(c) << 12)
-#define AT6(c) (DIGIT(c) < 0 ? OUTSIDE : (uint_least32_t)DIGIT(c) << 6)
-#define AT0(c) (DIGIT(c) < 0 ? OUTSIDE : (uint_least32_t)DIGIT(c))
+#define SHIFTED(c, shift) (DIGIT(c) < 0 ? OUTSIDE : (uint_least32_t)DIGIT(c) << (shift))
+#define AT18(c) SHIFTED(c, 18)
+#define AT12(c) SHIFTED(c, 12)
+#define AT6(c) SHIFTED(c, 6)
+#define AT0(c) SHIFTED(c, 0)
 static const uint_least32_t DIGIT_AT18[256] = { R256(AT18) };
 static const uint_least32_t DIGIT_AT12[256] = { R256(AT12) };
 static const uint_least32_t DIGIT_AT6[256] = { R256(AT6) };

@@ -52,6 +52,18 @@ end
 local TIME_CLAIMS = require("auth0.apiv2.internal.claims").TIMES
 local time_verdict = require("auth0.apiv2.internal.claims").time_verdict
 
+-- The time claims that are numbers as integers where integral (1767225600, not ...0.0), as
+-- the C pass gives them on Lua 5.3+; the claims, for want 3.
+local function integer_times(claims)
+    if to_integer then
+        for _, name in ipairs(TIME_CLAIMS) do
+            local v = claims[name]
+            if type(v) == "number" then claims[name] = to_integer(v) or v end
+        end
+    end
+    return claims
+end
+
 --- One token through the policy, up to (not including) revocation.
 -- @tparam string jwt
 -- @param keys a key object or a list of key objects (ignored when want is 2)
@@ -76,13 +88,7 @@ function M.pass(jwt, keys, now, leeway, require_exp, audience, all, any, want)
     if header.b64 ~= nil and header.b64 ~= true then return nil, "unsupported b64" end
     if #signature ~= 32 then return nil, "signature length" end
     if want == 2 then return true, claims.aud, header end
-    if want == 3 then                           -- times as want 1 gives them: 1767225600
-        for _, name in ipairs(TIME_CLAIMS) do
-            local v = claims[name]
-            if to_integer and type(v) == "number" then claims[name] = to_integer(v) or v end
-        end
-        return claims
-    end
+    if want == 3 then return integer_times(claims) end
 
     local matched
     if type(keys) == "table" then
@@ -98,13 +104,11 @@ function M.pass(jwt, keys, now, leeway, require_exp, audience, all, any, want)
 
     for _, name in ipairs(TIME_CLAIMS) do
         local v = claims[name]
-        if v ~= nil then
-            if type(v) ~= "number" or v ~= v or v == huge or v == -huge then
-                return nil, "invalid claim type"   -- 1e400 reads as infinity: never "no expiry"
-            end
-            if to_integer then claims[name] = to_integer(v) or v end   -- 1767225600, not ...0.0
+        if v ~= nil and (type(v) ~= "number" or v ~= v or v == huge or v == -huge) then
+            return nil, "invalid claim type"       -- 1e400 reads as infinity: never "no expiry"
         end
     end
+    integer_times(claims)
     local exp, nbf, iat = claims.exp, claims.nbf, claims.iat
     local too_early_or_late = time_verdict(now, leeway, require_exp, exp, nbf, iat)
     if too_early_or_late then return nil, too_early_or_late end
