@@ -2,7 +2,8 @@
    after a whole-buffer UTF-8 check. Member names are remembered as (offset, length, hash) spans
    into the input; when an object closes, its names are compared by decoded content:
    pairwise for small objects, heapsort plus a neighbour scan for larger ones, so the cost is
-   O(n log n) comparisons whatever the input. No static mutable state: everything lives in
+   O(n log n) comparisons whatever the input. (Top-level names the caller wants recorded are
+   told apart by their slot instead, as they come: see top_level_member.) No static mutable state: everything lives in
    the caller's stack frame, plus one heap array for objects with many member names. */
 #include "json_check.h"
 
@@ -40,6 +41,8 @@ typedef struct {
     const apiv2_json_want *want; /* top-level members to record, or NULL */
     size_t want_count;
     apiv2_json_span *found;
+    int wanted_repeated;     /* a wanted top-level member came twice (reported when the object
+                            closes, where the pairwise check would have found it) */
     apiv2_json_sizes *sizes; /* container sizes to record, or NULL */
 } json_parser;
 
@@ -533,25 +536,43 @@ static long wanted_slot(const json_parser *p) {
     const member_name *name = &p->names[p->name_count - 1];
     size_t i;
 
+    if (!name->has_escape) {
+        const unsigned char *text = p->text + name->start;
+        for (i = 0; i < p->want_count; i++) {
+            const apiv2_json_want *w = &p->want[i];
+            if (name->length == w->name_len &&
+                same_bytes(text, (const unsigned char *)w->name, w->name_len))
+                return (long)i;
+        }
+        return -1;
+    }
     for (i = 0; i < p->want_count; i++) {
         const apiv2_json_want *w = &p->want[i];
-        if (!name->has_escape) {
-            if (name->length == w->name_len &&
-                same_bytes(p->text + name->start, (const unsigned char *)w->name, w->name_len))
-                return (long)i;
-        } else {
-            name_cursor c;
-            size_t k = 0;
-            int x;
-            cursor_init(&c, p->text, name);
-            while ((x = cursor_next(&c)) >= 0) {
-                if (k >= w->name_len || (unsigned char)w->name[k] != (unsigned char)x) break;
-                k++;
-            }
-            if (x < 0 && k == w->name_len) return (long)i;
+        name_cursor c;
+        size_t k = 0;
+        int x;
+        cursor_init(&c, p->text, name);
+        while ((x = cursor_next(&c)) >= 0) {
+            if (k >= w->name_len || (unsigned char)w->name[k] != (unsigned char)x) break;
+            k++;
         }
+        if (x < 0 && k == w->name_len) return (long)i;
     }
     return -1;
+}
+
+/* After a top-level member name: the slot of want it names, or -1. A wanted name is checked
+   for repeats here, by its slot (found[slot].kind is set once its first value began), and is
+   then dropped from the object's names: an unwanted name never equals a wanted one, so the
+   pairwise check at the close needs only the unwanted ones (a JWT's members are mostly
+   wanted: no pairs left to compare). */
+static long top_level_member(json_parser *p) {
+    long slot = wanted_slot(p);
+    if (slot >= 0) {
+        if (p->found[slot].kind != 0) p->wanted_repeated = 1;
+        p->name_count--;
+    }
+    return slot;
 }
 
 /* The grammar as a loop: read a value (opening brackets push a frame and go round again),
@@ -597,7 +618,7 @@ static int parse_document(json_parser *p) {
             } else if (c == '{') {
                 rc = parse_member_name(p);
                 if (rc != APIV2_JSON_OK) return rc;
-                if (depth == 1 && p->want != NULL) slot = wanted_slot(p);
+                if (depth == 1 && p->want != NULL) slot = top_level_member(p);
                 continue; /* now read the member's value */
             } else {
                 continue; /* now read the first element */
@@ -625,13 +646,15 @@ static int parse_document(json_parser *p) {
                 if (in_object) {
                     rc = parse_member_name(p);
                     if (rc != APIV2_JSON_OK) return rc;
-                    if (depth == 1 && p->want != NULL) slot = wanted_slot(p);
+                    if (depth == 1 && p->want != NULL) slot = top_level_member(p);
                 }
                 break; /* read the next value */
             }
             if (c != (in_object ? '}' : ']')) return APIV2_JSON_INVALID;
             p->pos++;
-            if (in_object && has_duplicate_names(p, frame_name_base[depth - 1]))
+            if (in_object &&
+                (has_duplicate_names(p, frame_name_base[depth - 1]) ||
+                 (depth == 1 && p->wanted_repeated)))
                 return APIV2_JSON_DUPLICATE;
             depth--;
         }
@@ -703,6 +726,7 @@ int apiv2_json_check_members(const char *buf, size_t len, const char **reason,
         parser.want = want;
         parser.want_count = want_count;
         parser.found = found;
+        parser.wanted_repeated = 0;
         parser.sizes = sizes;
         code = parse_document(&parser);
         if (parser.names != parser.inline_names) free(parser.names);

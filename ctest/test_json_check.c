@@ -211,6 +211,22 @@ static const check_case check_cases[] = {
     CASE("{\"a\":1,\"b\":{\"a\":1},\"a\":3}", DUP),
     CASE("{\"a\":{\"b\":1},\"a\":2}", DUP),
     CASE("[{\"a\":1},{\"b\":1,\"b\":2}]", DUP),
+    /* The same rule where run_check's second pass records members: a wanted name repeated,
+       plain or escaped, first or second; wanted and unwanted names mixed; the same name
+       below the top level is no repeat; a repeat is reported only where the pairwise check
+       reports it, at the close, after every other defect. */
+    CASE("{\"\\u0061\":1,\"a\":2}", DUP),
+    CASE("{\"a\":1,\"\\u0061\":2}", DUP),
+    CASE("{\"exp\":1,\"nbf\":2,\"jti\":\"j\",\"exp\":3}", DUP),
+    CASE("{\"exp\":1,\"nbf\":2,\"jti\":\"j\",\"nbf\":3}", DUP),
+    CASE("{\"aud\":\"x\",\"typ\":1,\"zz\":2,\"typ\":3}", DUP),
+    CASE("{\"aud\":1,\"x\":{\"aud\":2}}", OK),
+    CASE("{\"x\":{\"a\":1},\"a\":2,\"y\":[{\"a\":3}]}", OK),
+    CASE("{\"a\":{\"a\":1,\"a\":2}}", DUP),
+    CASE("{\"a\":1,\"a\":2,}", BAD),
+    CASE("{\"a\":1,\"a\":2,\"b\":{\"c\":1},}", BAD),
+    CASE("{\"a\":1,\"a\":2,\"b\":\"\x01\"}", BAD),
+    CASE("{\"a\":1,\"a\":2,\"b\":[1,2,[[[[", BAD),
 };
 
 /* Runs one input from an exact-size heap copy; checks code and reason agree. */
@@ -228,13 +244,35 @@ static int run_check(const char *text, size_t len, int expect, const char *label
     }
     if (len) memcpy(copy, text, len);
     got = apiv2_json_check(copy, len, &reason);
-    free(copy);
     if (got != expect || reason == NULL || got < 0 || got > 5 ||
         strcmp(reason, expected_reasons[got]) != 0) {
         printf("FAIL %s: expected %d, got %d (%s)\n", label, expect, got,
                reason ? reason : "(null)");
+        free(copy);
         return 0;
     }
+    /* The same verdict when top-level members are recorded (their repeats are found by slot,
+       not by the pairwise check): with the claims' names, and with names the cases use. */
+    {
+        static const apiv2_json_want wants[] = { { "exp", 3 }, { "aud", 3 }, { "a", 1 },
+                                                 { "alg", 3 }, { "k0", 2 },  { "o7", 2 },
+                                                 { "x", 1 },   { "jti", 3 }, { "scope", 5 } };
+        const size_t count = sizeof wants / sizeof wants[0];
+        apiv2_json_span found[sizeof wants / sizeof wants[0]];
+        size_t n;
+        for (n = 0; n <= 2 * count; n++) { /* every prefix, then every suffix, of wants */
+            const apiv2_json_want *first = n <= count ? wants : wants + (n - count);
+            size_t k = n <= count ? n : count - (n - count);
+            int again = apiv2_json_check_members(copy, len, &reason, first, k, found, NULL);
+            if (again != got || strcmp(reason, expected_reasons[got]) != 0) {
+                printf("FAIL %s: %d, but %d (%s) recording %u wanted members from #%u\n", label,
+                       got, again, reason, (unsigned)k, (unsigned)(first - wants));
+                free(copy);
+                return 0;
+            }
+        }
+    }
+    free(copy);
     return 1;
 }
 
