@@ -127,7 +127,8 @@ build/test_randpool_pidcheck: ctest/test_randpool.c csrc/randpool.c csrc/randpoo
 
 build/test_json_check: ctest/test_json_check.c csrc/json_check.c csrc/json_check.h
 	@mkdir -p build
-	$(CC) -std=c99 $(OPT) -g $(WARN) -Icsrc -o $@ ctest/test_json_check.c csrc/json_check.c
+	$(CC) -std=c99 $(OPT) -g $(WARN) -Icsrc -Wl,--wrap=malloc,--wrap=realloc \
+	  -o $@ ctest/test_json_check.c csrc/json_check.c
 
 # The fixtures' own independent check, and the local Auth0-like server's self-test.
 test-fixtures:

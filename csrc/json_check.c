@@ -3,8 +3,9 @@
    into the input; when an object closes, its names are compared by decoded content:
    pairwise for small objects, heapsort plus a neighbour scan for larger ones, so the cost is
    O(n log n) comparisons whatever the input. (Top-level names the caller wants recorded are
-   told apart by their slot instead, as they come: see top_level_member.) No static mutable state: everything lives in
-   the caller's stack frame, plus one heap array for objects with many member names. */
+   told apart by their slot instead, as they come: see top_level_member.) No static mutable
+   state: everything lives in the caller's stack frame, plus one heap array for objects with
+   many member names. */
 #include "json_check.h"
 
 #include <stdint.h>
@@ -43,6 +44,9 @@ typedef struct {
     apiv2_json_span *found;
     int wanted_repeated;     /* a wanted top-level member came twice (reported when the object
                             closes, where the pairwise check would have found it) */
+    size_t dropped_names;    /* wanted top-level names not kept (see top_level_member): still
+                                counted against name_capacity, so the heap array grows, or fails
+                                to, exactly when apiv2_json_check's does */
     apiv2_json_sizes *sizes; /* container sizes to record, or NULL */
 } json_parser;
 
@@ -430,7 +434,7 @@ static int reserve_name_slot(json_parser *p) {
     member_name *grown;
     size_t new_capacity;
 
-    if (p->name_count < p->name_capacity) return APIV2_JSON_OK;
+    if (p->name_count + p->dropped_names < p->name_capacity) return APIV2_JSON_OK;
     if (p->name_capacity > ((size_t)-1) / 2 / sizeof(member_name)) return APIV2_JSON_NO_MEMORY;
     new_capacity = p->name_capacity * 2;
     if (p->names == p->inline_names) {
@@ -565,12 +569,14 @@ static long wanted_slot(const json_parser *p) {
    for repeats here, by its slot (found[slot].kind is set once its first value began), and is
    then dropped from the object's names: an unwanted name never equals a wanted one, so the
    pairwise check at the close needs only the unwanted ones (a JWT's members are mostly
-   wanted: no pairs left to compare). */
+   wanted: no pairs left to compare). Its slot in names is still counted (dropped_names), so
+   that memory runs out, if it does, where it would for apiv2_json_check. */
 static long top_level_member(json_parser *p) {
     long slot = wanted_slot(p);
     if (slot >= 0) {
         if (p->found[slot].kind != 0) p->wanted_repeated = 1;
         p->name_count--;
+        p->dropped_names++;
     }
     return slot;
 }
@@ -727,6 +733,7 @@ int apiv2_json_check_members(const char *buf, size_t len, const char **reason,
         parser.want_count = want_count;
         parser.found = found;
         parser.wanted_repeated = 0;
+        parser.dropped_names = 0;
         parser.sizes = sizes;
         code = parse_document(&parser);
         if (parser.names != parser.inline_names) free(parser.names);

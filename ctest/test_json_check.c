@@ -1,7 +1,10 @@
 /* Standalone tests for json_check.c. Build (from the repo root):
-     cc -std=c99 -Wall -Wextra -pedantic -Icsrc ctest/test_json_check.c csrc/json_check.c -o /tmp/t
+     cc -std=c99 -Wall -Wextra -pedantic -Icsrc -Wl,--wrap=malloc,--wrap=realloc \
+       ctest/test_json_check.c csrc/json_check.c -o /tmp/t
    Every input is copied into a malloc block of exactly its length, so ASan and valgrind catch
-   any read past len. The last line printed is "N passed, M failed"; exit status is M != 0. */
+   any read past len. The last line printed is "N passed, M failed"; exit status is M != 0.
+   It is linked with --wrap for malloc and realloc (GNU ld, as the Makefile does), so that the
+   out-of-memory path is tested too: see counted_alloc. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,33 @@
 #define BAD APIV2_JSON_INVALID
 #define DUP APIV2_JSON_DUPLICATE
 #define DEEP APIV2_JSON_TOO_DEEP
+#define NOMEM APIV2_JSON_NO_MEMORY
+
+/* The checker's malloc and realloc, wrapped by the linker (--wrap): while `armed`, calls are
+   counted and the one numbered fail_at (from 0) fails, as an exhausted heap would. */
+static int armed;
+static long alloc_calls;
+static long fail_at = -1;
+static int wrapped; /* set by the wrappers: the binary was linked with --wrap */
+
+void *__real_malloc(size_t size);
+void *__real_realloc(void *block, size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_realloc(void *block, size_t size);
+
+static int counted_alloc(void) {
+    wrapped = 1;
+    if (!armed) return 1;
+    return alloc_calls++ != fail_at;
+}
+
+void *__wrap_malloc(size_t size) {
+    return counted_alloc() ? __real_malloc(size) : NULL;
+}
+
+void *__wrap_realloc(void *block, size_t size) {
+    return counted_alloc() ? __real_realloc(block, size) : NULL;
+}
 
 typedef struct {
     const char *text;
@@ -229,6 +259,73 @@ static const check_case check_cases[] = {
     CASE("{\"a\":1,\"a\":2,\"b\":[1,2,[[[[", BAD),
 };
 
+/* The want sets run_check records with: every prefix, then every suffix, of these names
+   (the claims' names, and names the cases use). */
+static const apiv2_json_want wants[] = { { "exp", 3 }, { "aud", 3 }, { "a", 1 },
+                                         { "alg", 3 }, { "k0", 2 },  { "o7", 2 },
+                                         { "x", 1 },   { "jti", 3 }, { "scope", 5 } };
+#define WANT_COUNT (sizeof wants / sizeof wants[0])
+#define WANT_SETS (2 * WANT_COUNT + 1)
+
+static size_t want_set(size_t n, const apiv2_json_want **first) {
+    *first = n <= WANT_COUNT ? wants : wants + (n - WANT_COUNT);
+    return n <= WANT_COUNT ? n : WANT_COUNT - (n - WANT_COUNT);
+}
+
+/* Both entry points make the same allocations, and when any one of them fails, both say
+   "out of memory" (the check got that far, so it can reach no other verdict). */
+static int run_out_of_memory(const char *copy, size_t len, const char *label) {
+    apiv2_json_span found[WANT_COUNT];
+    long calls, k;
+    size_t n;
+    int plain;
+
+    armed = 1;
+    alloc_calls = 0;
+    fail_at = -1;
+    (void)apiv2_json_check(copy, len, NULL);
+    calls = alloc_calls;
+    for (n = 0; n < WANT_SETS; n++) {
+        const apiv2_json_want *first;
+        size_t count = want_set(n, &first);
+        alloc_calls = 0;
+        (void)apiv2_json_check_members(copy, len, NULL, first, count, found, NULL);
+        if (alloc_calls != calls) {
+            printf("FAIL %s: %ld allocations, but %ld recording %u wanted members from #%u\n",
+                   label, calls, alloc_calls, (unsigned)count, (unsigned)(first - wants));
+            armed = 0;
+            return 0;
+        }
+    }
+    for (k = 0; k < calls; k++) {
+        alloc_calls = 0;
+        fail_at = k;
+        plain = apiv2_json_check(copy, len, NULL);
+        if (plain != NOMEM) {
+            printf("FAIL %s: allocation %ld failing gave %d, not out of memory\n", label, k, plain);
+            armed = 0;
+            return 0;
+        }
+        for (n = 0; n < WANT_SETS; n++) {
+            const apiv2_json_want *first;
+            size_t count = want_set(n, &first);
+            int again;
+            alloc_calls = 0;
+            again = apiv2_json_check_members(copy, len, NULL, first, count, found, NULL);
+            if (again != plain) {
+                printf("FAIL %s: allocation %ld failing gave %d, but %d recording %u wanted "
+                       "members from #%u\n",
+                       label, k, plain, again, (unsigned)count, (unsigned)(first - wants));
+                armed = 0;
+                return 0;
+            }
+        }
+    }
+    armed = 0;
+    fail_at = -1;
+    return 1;
+}
+
 /* Runs one input from an exact-size heap copy; checks code and reason agree. */
 static int run_check(const char *text, size_t len, int expect, const char *label) {
     static const char *const expected_reasons[] = { "ok",           "invalid utf8",
@@ -254,15 +351,11 @@ static int run_check(const char *text, size_t len, int expect, const char *label
     /* The same verdict when top-level members are recorded (their repeats are found by slot,
        not by the pairwise check): with the claims' names, and with names the cases use. */
     {
-        static const apiv2_json_want wants[] = { { "exp", 3 }, { "aud", 3 }, { "a", 1 },
-                                                 { "alg", 3 }, { "k0", 2 },  { "o7", 2 },
-                                                 { "x", 1 },   { "jti", 3 }, { "scope", 5 } };
-        const size_t count = sizeof wants / sizeof wants[0];
-        apiv2_json_span found[sizeof wants / sizeof wants[0]];
+        apiv2_json_span found[WANT_COUNT];
         size_t n;
-        for (n = 0; n <= 2 * count; n++) { /* every prefix, then every suffix, of wants */
-            const apiv2_json_want *first = n <= count ? wants : wants + (n - count);
-            size_t k = n <= count ? n : count - (n - count);
+        for (n = 0; n < WANT_SETS; n++) {
+            const apiv2_json_want *first;
+            size_t k = want_set(n, &first);
             int again = apiv2_json_check_members(copy, len, &reason, first, k, found, NULL);
             if (again != got || strcmp(reason, expected_reasons[got]) != 0) {
                 printf("FAIL %s: %d, but %d (%s) recording %u wanted members from #%u\n", label,
@@ -272,8 +365,70 @@ static int run_check(const char *text, size_t len, int expect, const char *label
             }
         }
     }
+    if (!run_out_of_memory(copy, len, label)) {
+        free(copy);
+        return 0;
+    }
     free(copy);
     return 1;
+}
+
+/* What apiv2_json_check_members records: each wanted member's value, as the text it spans
+   ("" for absent), for texts that pass. */
+typedef struct {
+    const char *text;
+    const char *names[3]; /* the want list, NULL-terminated */
+    const char *values[3];
+} found_case;
+
+static const found_case found_cases[] = {
+    { "{\"exp\":123,\"aud\":\"x\",\"scope\":\"a b\"}",
+      { "scope", "exp", "jti" },
+      { "\"a b\"", "123", "" } },
+    { "{ \"exp\" : 12 , \"aud\" :[1, 2] }", { "aud", "exp", NULL }, { "[1, 2]", "12", NULL } },
+    { "{\"\\u0065xp\":5,\"a\\/b\":true}", { "exp", "a/b", NULL }, { "5", "true", NULL } },
+    { "{\"exp\":{\"exp\":1},\"n\":[{\"aud\":2}]}",
+      { "exp", "aud", NULL },
+      { "{\"exp\":1}", "", NULL } },
+    { "[{\"exp\":1}]", { "exp", NULL, NULL }, { "", NULL, NULL } },
+    { "\"exp\"", { "exp", NULL, NULL }, { "", NULL, NULL } },
+    { "{\"\":null,\"e\":-1.5e3}", { "", "e", NULL }, { "null", "-1.5e3", NULL } },
+    { "{\"exp\":1}", { "exp", "exp", NULL }, { "1", "", NULL } }, /* first slot only */
+    { "{\"ex\":1,\"expx\":2,\"EXP\":3}", { "exp", NULL, NULL }, { "", NULL, NULL } },
+};
+
+static int run_found(const found_case *c, const char *label) {
+    apiv2_json_want want[3];
+    apiv2_json_span found[3];
+    size_t len = strlen(c->text), n = 0, i;
+    char *copy = (char *)malloc(len);
+    int ok = 1;
+
+    if (copy == NULL) exit(2);
+    memcpy(copy, c->text, len);
+    while (n < 3 && c->names[n] != NULL) {
+        want[n].name = c->names[n];
+        want[n].name_len = strlen(c->names[n]);
+        n++;
+    }
+    if (apiv2_json_check_members(copy, len, NULL, want, n, found, NULL) != OK) {
+        printf("FAIL %s: not accepted\n", label);
+        ok = 0;
+    }
+    for (i = 0; ok && i < n; i++) {
+        size_t vlen = strlen(c->values[i]);
+        int absent = vlen == 0;
+        if (absent ? found[i].kind != 0
+                   : (found[i].kind != (unsigned char)c->values[i][0] ||
+                      found[i].end - found[i].start != vlen ||
+                      memcmp(copy + found[i].start, c->values[i], vlen) != 0)) {
+            printf("FAIL %s: member \"%s\" recorded wrongly (kind %d, %u..%u)\n", label,
+                   c->names[i], found[i].kind, (unsigned)found[i].start, (unsigned)found[i].end);
+            ok = 0;
+        }
+    }
+    free(copy);
+    return ok;
 }
 
 /* Appends to a growable text buffer; exits on allocation failure (test program only). */
@@ -381,6 +536,11 @@ int main(void) {
         TALLY(run_check(check_cases[i].text, check_cases[i].len, check_cases[i].expect, label));
     }
 
+    for (i = 0; i < sizeof(found_cases) / sizeof(found_cases[0]); i++) {
+        sprintf(label, "found case #%u", (unsigned)i);
+        TALLY(run_found(&found_cases[i], label));
+    }
+
     for (i = 0; i < sizeof(utf8_cases) / sizeof(utf8_cases[0]); i++) {
         char *copy = (char *)malloc(utf8_cases[i].len ? utf8_cases[i].len : 1);
         int got;
@@ -437,6 +597,28 @@ int main(void) {
     TALLY(run_check(tb.data, tb.len, DUP, "5000 names, escaped repeat"));
     build_wide_object(&tb, 5000, ",\"k2500\\u0000\":0,\"\\u006b\":0");
     TALLY(run_check(tb.data, tb.len, OK, "5000 names plus escaped near-misses"));
+    /* Wanted names among enough others that the names move to the heap: the same allocations,
+       so the same verdicts when one fails (run_out_of_memory). */
+    build_wide_object(&tb, 32, ",\"exp\":1");
+    TALLY(run_check(tb.data, tb.len, OK, "32 names, then a wanted one"));
+    tb.len = 0;
+    tb_puts(&tb, "{\"exp\":1");
+    for (i = 0; i < 200; i++) tb_puts(&tb, ",\"aud\":2,\"x\":3");
+    tb_puts(&tb, "}");
+    TALLY(run_check(tb.data, tb.len, DUP, "400 repeats of wanted names"));
+    tb.len = 0;
+    tb_puts(&tb, "{\"k\":[");
+    for (i = 0; i < 40; i++) tb_puts(&tb, i ? ",{\"a\":1,\"b\":2}" : "{\"a\":1,\"b\":2}");
+    tb_puts(&tb, "],\"exp\":1,\"aud\":{");
+    for (i = 0; i < 40; i++) {
+        char member[32];
+        sprintf(member, "%s\"n%u\":0", i ? "," : "", (unsigned)i);
+        tb_puts(&tb, member);
+    }
+    tb_puts(&tb, "}}");
+    TALLY(run_check(tb.data, tb.len, OK, "wanted names beside wide nested objects"));
+    TALLY(wrapped); /* the wrappers were called: the out-of-memory checks counted real calls */
+
     /* Wide objects nested inside a wide object: inner names must not leak outward. */
     tb.len = 0;
     tb_puts(&tb, "{");
