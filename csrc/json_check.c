@@ -569,8 +569,9 @@ static long wanted_slot(const json_parser *p) {
    for repeats here, by its slot (found[slot].kind is set once its first value began), and is
    then dropped from the object's names: an unwanted name never equals a wanted one, so the
    pairwise check at the close needs only the unwanted ones (a JWT's members are mostly
-   wanted: no pairs left to compare). Its slot in names is still counted (dropped_names), so
-   that memory runs out, if it does, where it would for apiv2_json_check. */
+   wanted: no pairs left to compare). It still counts against name_capacity (dropped_names),
+   so the array grows, or fails to, exactly where apiv2_json_check's does; that room goes
+   unused. */
 static long top_level_member(json_parser *p) {
     long slot = wanted_slot(p);
     if (slot >= 0) {

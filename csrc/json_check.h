@@ -50,8 +50,9 @@ typedef struct {
 /* apiv2_json_check that also records, in found[i], the value of the top-level member named
    want[i] (when the text is an object), and, when sizes is not NULL, the containers' sizes.
    The checking is exactly apiv2_json_check's, down to the allocations it makes (so a failing
-   malloc gives the same verdict); what is recorded is meaningful only when it returns 0.
-   want's names are distinct: a name listed twice is recorded in its first slot only. */
+   malloc or realloc gives the same verdict); what is recorded is meaningful only when it
+   returns 0. want's names need not be distinct: a name listed twice is recorded in its first
+   slot only, and the later slots keep kind 0. */
 APIV2_HIDDEN int apiv2_json_check_members(const char *buf, size_t len, const char **reason,
                                           const apiv2_json_want *want, size_t want_count,
                                           apiv2_json_span *found, apiv2_json_sizes *sizes);
