@@ -16,14 +16,13 @@
 #define BAD APIV2_JSON_INVALID
 #define DUP APIV2_JSON_DUPLICATE
 #define DEEP APIV2_JSON_TOO_DEEP
-#define NOMEM APIV2_JSON_NO_MEMORY
 
 /* The checker's malloc and realloc, wrapped by the linker (--wrap): while `armed`, calls are
    counted and the one numbered fail_at (from 0) fails, as an exhausted heap would. */
 static int armed;
 static long alloc_calls;
 static long fail_at = -1;
-static long last_calls; /* allocations apiv2_json_check made for run_out_of_memory's last input */
+static long last_calls; /* allocations apiv2_json_check made for run_check's last input */
 
 void *__real_malloc(size_t size);
 void *__real_realloc(void *block, size_t size);
@@ -265,112 +264,97 @@ static const apiv2_json_want wants[] = { { "exp", 3 }, { "aud", 3 }, { "a", 1 },
                                          { "x", 1 },   { "jti", 3 }, { "scope", 5 } };
 #define WANT_COUNT (sizeof wants / sizeof wants[0])
 #define WANT_SETS (2 * WANT_COUNT + 1)
+#define PLAIN WANT_SETS /* a want set number meaning apiv2_json_check itself */
 
-static size_t want_set(size_t n, const apiv2_json_want **first) {
-    *first = n <= WANT_COUNT ? wants : wants + (n - WANT_COUNT);
-    return n <= WANT_COUNT ? n : WANT_COUNT - (n - WANT_COUNT);
+/* Want set `set` (below WANT_SETS): its first name, and how many it has. */
+static size_t want_set(size_t set, size_t *first) {
+    *first = set <= WANT_COUNT ? 0 : set - WANT_COUNT;
+    return set <= WANT_COUNT ? set : WANT_COUNT - *first;
 }
 
-/* Both entry points make the same allocations, and when any one of them fails, both say
-   "out of memory" (the check got that far, so it can reach no other verdict). */
-static int run_out_of_memory(const char *copy, size_t len, const char *label) {
+/* Runs apiv2_json_check (set == PLAIN) or apiv2_json_check_members with want set `set`, with
+   allocation number `fail` failing (-1: none); *calls gets the allocations it asked for. */
+static int counted_check(const char *copy, size_t len, const char **reason, size_t set, long fail,
+                         long *calls) {
     apiv2_json_span found[WANT_COUNT];
-    long calls, k;
-    size_t n;
-    int plain;
+    int code;
 
     armed = 1;
     alloc_calls = 0;
-    fail_at = -1;
-    (void)apiv2_json_check(copy, len, NULL);
-    calls = alloc_calls;
-    last_calls = calls;
-    for (n = 0; n < WANT_SETS; n++) {
-        const apiv2_json_want *first;
-        size_t count = want_set(n, &first);
-        alloc_calls = 0;
-        (void)apiv2_json_check_members(copy, len, NULL, first, count, found, NULL);
-        if (alloc_calls != calls) {
-            printf("FAIL %s: %ld allocations, but %ld recording %u wanted members from #%u\n",
-                   label, calls, alloc_calls, (unsigned)count, (unsigned)(first - wants));
-            armed = 0;
-            return 0;
-        }
-    }
-    for (k = 0; k < calls; k++) {
-        alloc_calls = 0;
-        fail_at = k;
-        plain = apiv2_json_check(copy, len, NULL);
-        if (plain != NOMEM) {
-            printf("FAIL %s: allocation %ld failing gave %d, not out of memory\n", label, k, plain);
-            armed = 0;
-            return 0;
-        }
-        for (n = 0; n < WANT_SETS; n++) {
-            const apiv2_json_want *first;
-            size_t count = want_set(n, &first);
-            int again;
-            alloc_calls = 0;
-            again = apiv2_json_check_members(copy, len, NULL, first, count, found, NULL);
-            if (again != plain) {
-                printf("FAIL %s: allocation %ld failing gave %d, but %d recording %u wanted "
-                       "members from #%u\n",
-                       label, k, plain, again, (unsigned)count, (unsigned)(first - wants));
-                armed = 0;
-                return 0;
-            }
-        }
+    fail_at = fail;
+    if (set == PLAIN) {
+        code = apiv2_json_check(copy, len, reason);
+    } else {
+        size_t first, count = want_set(set, &first);
+        code = apiv2_json_check_members(copy, len, reason, wants + first, count, found, NULL);
     }
     armed = 0;
-    fail_at = -1;
-    return 1;
+    *calls = alloc_calls;
+    return code;
 }
 
-/* Runs one input from an exact-size heap copy; checks code and reason agree. */
+/* How the failure messages name a want set. */
+static const char *want_set_name(size_t set, char *buf) {
+    size_t first, count;
+    if (set == PLAIN) return "with no members recorded";
+    count = want_set(set, &first);
+    sprintf(buf, "recording %u wanted members from #%u", (unsigned)count, (unsigned)first);
+    return buf;
+}
+
+/* Runs one input from an exact-size heap copy; checks code and reason agree. Then the same
+   verdict and the same allocations when top-level members are recorded (their repeats are
+   found by slot, not by the pairwise check), with every want set; then, with each of those
+   allocations failing in turn, "out of memory" from both entry points (the check got that
+   far, so it can reach no other verdict). */
 static int run_check(const char *text, size_t len, int expect, const char *label) {
     static const char *const expected_reasons[] = { "ok",           "invalid utf8",
                                                     "invalid json", "duplicate member",
                                                     "too deep",     "out of memory" };
     char *copy = (char *)malloc(len ? len : 1);
     const char *reason = NULL;
-    int got;
+    char set_name[64];
+    long calls, again_calls, k;
+    size_t n;
+    int got, again, ok = 1;
 
     if (copy == NULL) {
         fprintf(stderr, "malloc failed\n");
         exit(2);
     }
     if (len) memcpy(copy, text, len);
-    got = apiv2_json_check(copy, len, &reason);
+    got = counted_check(copy, len, &reason, PLAIN, -1, &calls);
+    last_calls = calls;
     if (got != expect || reason == NULL || got < 0 || got > 5 ||
         strcmp(reason, expected_reasons[got]) != 0) {
         printf("FAIL %s: expected %d, got %d (%s)\n", label, expect, got,
                reason ? reason : "(null)");
-        free(copy);
-        return 0;
+        ok = 0;
     }
-    /* The same verdict when top-level members are recorded (their repeats are found by slot,
-       not by the pairwise check): with the claims' names, and with names the cases use. */
-    {
-        apiv2_json_span found[WANT_COUNT];
-        size_t n;
-        for (n = 0; n < WANT_SETS; n++) {
-            const apiv2_json_want *first;
-            size_t k = want_set(n, &first);
-            int again = apiv2_json_check_members(copy, len, &reason, first, k, found, NULL);
-            if (again != got || strcmp(reason, expected_reasons[got]) != 0) {
-                printf("FAIL %s: %d, but %d (%s) recording %u wanted members from #%u\n", label,
-                       got, again, reason, (unsigned)k, (unsigned)(first - wants));
-                free(copy);
-                return 0;
+    for (n = 0; ok && n < WANT_SETS; n++) {
+        again = counted_check(copy, len, &reason, n, -1, &again_calls);
+        if (again != got || strcmp(reason, expected_reasons[got]) != 0) {
+            printf("FAIL %s: %d, but %d (%s) %s\n", label, got, again, reason,
+                   want_set_name(n, set_name));
+            ok = 0;
+        } else if (again_calls != calls) {
+            printf("FAIL %s: %ld allocations, but %ld %s\n", label, calls, again_calls,
+                   want_set_name(n, set_name));
+            ok = 0;
+        }
+    }
+    for (k = 0; ok && k < calls; k++) {
+        for (n = 0; ok && n <= PLAIN; n++) {
+            again = counted_check(copy, len, NULL, n, k, &again_calls);
+            if (again != APIV2_JSON_NO_MEMORY) {
+                printf("FAIL %s: allocation %ld failing gave %d, not out of memory, %s\n", label, k,
+                       again, want_set_name(n, set_name));
+                ok = 0;
             }
         }
     }
-    if (!run_out_of_memory(copy, len, label)) {
-        free(copy);
-        return 0;
-    }
     free(copy);
-    return 1;
+    return ok;
 }
 
 /* What apiv2_json_check_members records: each wanted member's value, as the text it spans
@@ -598,7 +582,7 @@ int main(void) {
     build_wide_object(&tb, 5000, ",\"k2500\\u0000\":0,\"\\u006b\":0");
     TALLY(run_check(tb.data, tb.len, OK, "5000 names plus escaped near-misses"));
     /* Wanted names among enough others that the names move to the heap: the same allocations,
-       so the same verdicts when one fails (run_out_of_memory). */
+       so the same verdicts when one fails (run_check). */
     build_wide_object(&tb, 32, ",\"exp\":1");
     TALLY(run_check(tb.data, tb.len, OK, "32 names, then a wanted one"));
     TALLY(last_calls == 1); /* the wrappers count: the 33rd name moved the names to the heap */
