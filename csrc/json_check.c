@@ -44,9 +44,8 @@ typedef struct {
     apiv2_json_span *found;
     int wanted_repeated;     /* a wanted top-level member came twice (reported when the object
                             closes, where the pairwise check would have found it) */
-    size_t dropped_names;    /* wanted top-level names not kept (see top_level_member): still
-                                counted against name_capacity, so the heap array grows, or fails
-                                to, exactly when apiv2_json_check's does */
+    size_t dropped_names;    /* wanted top-level names top_level_member did not keep, which
+                                reserve_name_slot still counts (see top_level_member) */
     apiv2_json_sizes *sizes; /* container sizes to record, or NULL */
 } json_parser;
 
