@@ -18,6 +18,10 @@ describe("nginx bearer: the Authorization header", function()
         return { read() }
     end
 
+    it("reads through ngx.var where nginx's FFI call is not there", function()
+        assert.is_nil(bearer.direct_reader("http_authorization"))
+    end)
+
     it("takes the token after the scheme, in any case, spaces around it", function()
         assert.are.same({ "a.b.c" }, reads("Bearer a.b.c"))
         assert.are.same({ "a.b.c" }, reads("bearer a.b.c"))
