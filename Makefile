@@ -109,8 +109,9 @@ test-embed:
 test-all: build
 	scripts/run-specs $(LUA_VERSIONS)
 
-test-c: build/test_json_check build/test_randpool build/test_randpool_pidcheck
+test-c: build/test_json_check build/test_b64url build/test_randpool build/test_randpool_pidcheck
 	build/test_json_check
+	build/test_b64url
 	build/test_randpool
 	build/test_randpool_pidcheck
 
@@ -129,6 +130,10 @@ build/test_json_check: ctest/test_json_check.c csrc/json_check.c csrc/json_check
 	@mkdir -p build
 	$(CC) -std=c99 $(OPT) -g $(WARN) -Icsrc -Wl,--wrap=malloc,--wrap=realloc \
 	  -o $@ ctest/test_json_check.c csrc/json_check.c
+
+build/test_b64url: ctest/test_b64url.c csrc/b64url.c csrc/b64url.h
+	@mkdir -p build
+	$(CC) -std=c99 $(OPT) -g $(WARN) -Icsrc -o $@ ctest/test_b64url.c csrc/b64url.c
 
 # The fixtures' own independent check, and the local Auth0-like server's self-test.
 test-fixtures:

@@ -21,6 +21,12 @@ APIV2_HIDDEN extern const unsigned char apiv2_b64url_value[256];
 /* Strict token-segment decoder: URL alphabet only, no padding, length % 4 != 1, canonical final
    bits. Returns 1 and sets *outlen, or 0 (out then holds no meaningful data). */
 APIV2_HIDDEN int apiv2_b64url_decode(const char *in, size_t n, unsigned char *out, size_t *outlen);
+/* The same decoder without the vector path (for the tests and fuzzers that compare the two),
+   and whether apiv2_b64url_decode takes the vector path on this CPU (SSSE3 on x86-64; a build
+   with -DAPIV2_B64URL_NO_VECTOR has none). */
+APIV2_HIDDEN int apiv2_b64url_decode_scalar(const char *in, size_t n, unsigned char *out,
+                                            size_t *outlen);
+APIV2_HIDDEN int apiv2_b64url_vector(void);
 
 /* Secret decoder: either alphabet (not both), optional padding that completes a multiple of 4,
    canonical final bits; anything else (whitespace, junk) is an error. Returns 1 or 0. */
