@@ -22,7 +22,8 @@ APIV2_HIDDEN extern const unsigned char apiv2_b64url_value[256];
    bits. Returns 1 and sets *outlen, or 0 (out then holds no meaningful data). */
 APIV2_HIDDEN int apiv2_b64url_decode(const char *in, size_t n, unsigned char *out, size_t *outlen);
 /* The same decoder without the vector path (for the tests and fuzzers that compare the two),
-   and whether apiv2_b64url_decode takes the vector path on this CPU (SSSE3 on x86-64; a build
+   and whether apiv2_b64url_decode takes the vector path on this CPU for texts of 16
+   characters or more (SSSE3 on x86-64, asked through libgcc's __builtin_cpu_supports; a build
    with -DAPIV2_B64URL_NO_VECTOR has none). */
 APIV2_HIDDEN int apiv2_b64url_decode_scalar(const char *in, size_t n, unsigned char *out,
                                             size_t *outlen);

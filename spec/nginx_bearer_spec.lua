@@ -20,6 +20,15 @@ describe("nginx bearer: the Authorization header", function()
 
     it("reads through ngx.var where nginx's FFI call is not there", function()
         assert.is_nil(bearer.direct_reader("http_authorization"))
+        -- An http subsystem without lua-resty-core loaded: not loaded here either (loading it
+        -- would replace ngx.var under the caller's code).
+        ngx.config = { subsystem = "http" }
+        local ok, direct = pcall(bearer.direct_reader, "http_authorization")
+        ngx.config = nil
+        assert.is_true(ok)
+        assert.is_nil(direct)
+        assert.is_nil(package.loaded["resty.core.var"])
+        assert.is_false(bearer.is_direct(read))
     end)
 
     it("takes the token after the scheme, in any case, spaces around it", function()

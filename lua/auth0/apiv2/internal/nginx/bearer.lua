@@ -7,7 +7,7 @@ local options = require "auth0.apiv2.internal.options"
 
 local M = {}
 
-local type, error = type, error
+local type, error, setmetatable, pcall = type, error, setmetatable, pcall
 local sub, find, lower, match, gsub, byte = string.sub, string.find, string.lower,
     string.match, string.gsub, string.byte
 
@@ -37,24 +37,37 @@ local function from_scheme(value)
     return jwt
 end
 
+-- The usual reader's verdict on a header value: the token; nil, "malformed"; or nil.
+local function token_of(value)
+    local jwt = from_scheme(value)
+    if jwt then return jwt end
+    if jwt == false then return nil, "malformed" end
+    return nil
+end
+M.token_of = token_of
+
+-- The readers direct_reader made (weak keys): the tests in nginx ask whether a guard has one.
+local direct_readers = setmetatable({}, { __mode = "k" })
+
 -- The usual reader inside nginx with lua-resty-core: the header read through the FFI call that
 -- ngx.var makes (lua-resty-core's declaration), its bytes looked at in place, and only the
 -- token made a Lua string. Through ngx.var the whole header became a string each request (a
 -- new one: nothing keeps the last) and the token a second one cut from it, which the cache
--- then found by its content. Any value but "Bearer <token>" exactly (one space, none at the
--- end) goes to from_scheme as a string, so the verdicts are from_scheme's. nil where the FFI
--- call is not there (outside nginx, the stream subsystem, no lua-resty-core). (About 270
--- instructions of a warm protect's 7,900: bench/openresty/wrk --instructions.)
+-- then found by its content. Any value but "Bearer <token>" exactly (one space after the
+-- scheme, none at the end: HTTP/2 keeps trailing spaces, HTTP/1 strips them) goes to
+-- token_of as a string, so the verdicts are token_of's. nil where the FFI call is not there
+-- (outside nginx, the stream subsystem, lua-resty-core not loaded: lua-nginx-module loads it
+-- itself from 0.10.16 on, and loading it here would replace ngx.var under other code). (About
+-- 270 instructions of a warm protect's 7,900: bench/openresty/wrk --instructions.)
 local function direct_reader(header_var)
     if not (rawget(_G, "ngx") and ngx.config and ngx.config.subsystem == "http") then return nil end
+    local loaded = package.loaded
+    local base = loaded["resty.core.base"]
+    if type(base) ~= "table" or not loaded["resty.core.var"] then return nil end
     local ok, ffi = pcall(require, "ffi")
     if not ok then return nil end
-    local base
-    ok, base = pcall(require, "resty.core.base")
-    if not ok or not pcall(require, "resty.core.var") then return nil end
-    local C = ffi.C
     local var_get
-    ok, var_get = pcall(function() return C.ngx_http_lua_ffi_var_get end)
+    ok, var_get = pcall(function() return ffi.C.ngx_http_lua_ffi_var_get end)
     if not ok then return nil end
     local get_request, ffi_str = base.get_request, ffi.string
     local name_len = #header_var
@@ -62,30 +75,31 @@ local function direct_reader(header_var)
     local value = ffi.new("unsigned char *[1]")
     local value_len = ffi.new("size_t[1]")
     local err = ffi.new("char *[1]")
-    return function()
+    local function read()
         local r = get_request()
-        if not r then error("no request found", 2) end
+        if not r then error("no request found") end
         local rc = var_get(r, header_var, name_len, lowcase, 0, value, value_len, err)
         if rc ~= 0 then
             if rc == -5 then return nil end             -- NGX_DECLINED: no such header
-            error(ffi_str(err[0]), 2)
+            error(ffi_str(err[0]))                      -- (as ngx.var raises it)
         end
         local p, n = value[0], tonumber(value_len[0])
-        local jwt
         if n > 7 and p[0] == 66 and p[1] == 101 and p[2] == 97 and p[3] == 114 and p[4] == 101
             and p[5] == 114 and p[6] == 32 and p[7] ~= 32 and p[n - 1] ~= 32 then
-            jwt = ffi_str(p + 7, n - 7)                 -- "Bearer " and a token: the token
+            local jwt = ffi_str(p + 7, n - 7)           -- "Bearer " and a token: the token
             if find(jwt, " ", 1, true) then return nil, "malformed" end
             return jwt
         end
-        jwt = from_scheme(ffi_str(p, n))
-        if jwt then return jwt end
-        if jwt == false then return nil, "malformed" end
-        return nil
+        return token_of(ffi_str(p, n))
     end
+    direct_readers[read] = true
+    return read
 end
 
-M.direct_reader = direct_reader   -- for the tests in nginx: whether it is there
+--- For the tests in nginx: the reader for a header variable that reads it in place, or nil;
+-- whether a reader is one of those.
+M.direct_reader = direct_reader
+function M.is_direct(reader) return direct_readers[reader] == true end
 
 local function var_name(prefix, name)
     return prefix .. gsub(lower(name), "-", "_")
@@ -135,10 +149,7 @@ function M.reader(fname, sources)
         return function()
             local value = var[header_var]
             if value == nil then return nil end
-            local jwt = from_scheme(value)
-            if jwt then return jwt end
-            if jwt == false then return nil, "malformed" end
-            return nil
+            return token_of(value)
         end
     end
     return function()
