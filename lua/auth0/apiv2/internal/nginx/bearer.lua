@@ -7,7 +7,7 @@ local options = require "auth0.apiv2.internal.options"
 
 local M = {}
 
-local type, error, setmetatable, pcall = type, error, setmetatable, pcall
+local type, error, setmetatable = type, error, setmetatable
 local sub, find, lower, match, gsub, byte = string.sub, string.find, string.lower,
     string.match, string.gsub, string.byte
 
@@ -64,11 +64,9 @@ local function direct_reader(header_var)
     local loaded = package.loaded
     local base = loaded["resty.core.base"]
     if type(base) ~= "table" or not loaded["resty.core.var"] then return nil end
-    local ok, ffi = pcall(require, "ffi")
-    if not ok then return nil end
-    local var_get
-    ok, var_get = pcall(function() return ffi.C.ngx_http_lua_ffi_var_get end)
-    if not ok then return nil end
+    -- resty.core.var loaded means LuaJIT's FFI and the function's declaration are there.
+    local ffi = require "ffi"
+    local var_get = ffi.C.ngx_http_lua_ffi_var_get
     local get_request, ffi_str = base.get_request, ffi.string
     local name_len = #header_var
     local lowcase = ffi.new("char[?]", name_len)
@@ -86,9 +84,8 @@ local function direct_reader(header_var)
         local p, n = value[0], tonumber(value_len[0])
         if n > 7 and p[0] == 66 and p[1] == 101 and p[2] == 97 and p[3] == 114 and p[4] == 101
             and p[5] == 114 and p[6] == 32 and p[7] ~= 32 and p[n - 1] ~= 32 then
-            local jwt = ffi_str(p + 7, n - 7)           -- "Bearer " and a token: the token
-            if find(jwt, " ", 1, true) then return nil, "malformed" end
-            return jwt
+            local jwt = ffi_str(p + 7, n - 7)           -- "Bearer " and a token: the token,
+            if not find(jwt, " ", 1, true) then return jwt end   -- unless it is two words
         end
         return token_of(ffi_str(p, n))
     end
