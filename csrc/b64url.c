@@ -123,10 +123,10 @@ static int decode_digits(const char *in, size_t n, unsigned char *out, size_t *o
     return 1;
 }
 
-/* The strict decoder's scalar loop, from character i and output byte o on (i % 4 == 0). */
-static int decode_from(const unsigned char *s, size_t n, size_t i, size_t o, unsigned char *out,
+/* The strict decoder's scalar loop, from character i on (i % 4 == 0: output byte i / 4 * 3). */
+static int decode_from(const unsigned char *s, size_t n, size_t i, unsigned char *out,
                        size_t *outlen) {
-    size_t rest;
+    size_t o = i / 4 * 3, rest;
     uint_least32_t v;
     for (; i + 4 <= n; i += 4) {
         v = DIGIT_AT18[s[i]] | DIGIT_AT12[s[i + 1]] | DIGIT_AT6[s[i + 2]] | DIGIT_AT0[s[i + 3]];
@@ -217,12 +217,12 @@ int apiv2_b64url_decode(const char *in, size_t n, unsigned char *out, size_t *ou
         if (i == (size_t)-1) return 0;
     }
 #endif
-    return decode_from(s, n, i, i / 4 * 3, out, outlen);
+    return decode_from(s, n, i, out, outlen);
 }
 
 int apiv2_b64url_decode_scalar(const char *in, size_t n, unsigned char *out, size_t *outlen) {
     if (n % 4 == 1) return 0;
-    return decode_from((const unsigned char *)in, n, 0, 0, out, outlen);
+    return decode_from((const unsigned char *)in, n, 0, out, outlen);
 }
 
 int apiv2_b64_secret_decode(const char *in, size_t n, unsigned char *out, size_t *outlen) {
