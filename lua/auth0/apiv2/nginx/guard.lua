@@ -139,6 +139,10 @@ function M.new(opts)
         realm = opts.realm, headers = check_headers(opts.headers), ctx_field = opts.ctx or "claims",
         started = false, bodies = {}, challenges = {}, cached_texts = 0,
     }, Guard)
+    -- The per-request methods on the guard itself: `guard:protect{...}` in an
+    -- access_by_lua_block is run by LuaJIT's interpreter (a block's own code is never
+    -- compiled), where a method found through the metatable costs a metamethod lookup.
+    self.protect, self.check = Guard.protect, Guard.check
     -- protect: a token the verifier's cache does not hold is checked without its claims table
     -- (the rule's scopes in the verifier's pass), the claims made when ngx.ctx's field is
     -- first read. Upstream headers need the claims at once.
